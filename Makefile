@@ -1,0 +1,42 @@
+# The two commands: `make run` and `make test`. Everything else is set up on the way.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test bench translations extract-messages browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d ruralinfo/translations -f -q
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o ruralinfo/translations/messages.pot .
+	$(BIN)/pybabel update -i ruralinfo/translations/messages.pot -d ruralinfo/translations --no-fuzzy-matching
+
+instance/config.py: | $(BIN)/python
+	$(BIN)/python scripts/make_instance_config.py
+
+run: $(VENV)/.installed translations instance/config.py
+	$(FLASK) db upgrade
+	$(FLASK) demo --if-empty
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+browser-deps:
+	@bash scripts/browser-deps.sh
+
+test: $(VENV)/.installed translations browser-deps
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed translations
+	$(BIN)/python bench/import_5000.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

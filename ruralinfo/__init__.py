@@ -1,0 +1,77 @@
+"""ruralinfo: the platform core and the app factory."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI. No I/O beyond
+    reading configuration; the schema is made only by ``flask db upgrade``."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
+    _configure(app, test_config)
+
+    from ruralinfo import extensions, i18n, security, web
+    from ruralinfo.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"), render_as_batch=True, compare_type=True)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    extensions  # noqa: B018 - imported for its side effect of defining the models' base
+    _import_models()
+    security.init_app(app)
+    i18n.init_app(app)
+    web.init_app(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _configure(app: Flask, test_config: dict | None) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from ruralinfo import config
+
+    app.config.update(config.defaults(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(config.from_environment())
+    else:
+        app.config.update(test_config)
+    config.derive(app.config)
+    config.validate(app.config, debug=app.debug)
+    if app.config["PROXY_COUNT"]:
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+
+def _import_models() -> None:
+    """Import every model module so that metadata (and Alembic) see all tables."""
+    from ruralinfo.accounts import models as _accounts  # noqa: F401
+    from ruralinfo.audit import models as _audit  # noqa: F401
+    from ruralinfo.liaison import models as _liaison  # noqa: F401
+    from ruralinfo.regions import models as _regions  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from ruralinfo.accounts.views import bp as auth_bp
+    from ruralinfo.admin.views import bp as admin_bp
+    from ruralinfo.bureau.views import bp as bureau_bp
+    from ruralinfo.liaison.views import bp as liaison_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(bureau_bp, url_prefix="/bureau")
+    app.register_blueprint(liaison_bp, url_prefix="/liaison")
+
+
+def _register_cli(app: Flask) -> None:
+    from ruralinfo import cli
+
+    cli.init_app(app)

@@ -1,0 +1,1 @@
+"""Real-name accounts: farmers, liaisons, experts, bureau staff, administrators."""

@@ -1,0 +1,1 @@
+"""The separate admin view: liaison points, accounts, interest groups, regions, audit log."""

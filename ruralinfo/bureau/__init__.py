@@ -1,0 +1,1 @@
+"""Bureau staff area: dashboards (broadcasts and questions come with later features)."""

@@ -1,0 +1,102 @@
+"""Configuration: defaults, then ``instance/config.py``, then the environment.
+
+The keys are the contract in DESIGN.md. ``validate`` refuses to run a real
+deployment on the development secrets.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"
+DEV_IDENTITY_KEY = "dev-identity-key-not-for-production-0000"
+
+ENV_KEYS = (
+    "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SMS_BACKEND", "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_API_BASE", "PUBLIC_BASE_URL",
+    "IDENTITY_KEY", "SMS_SIGNATURE", "TIMEZONE", "QUIET_HOURS", "PROXY_COUNT",
+    "HOTLINE_NUMBER",
+)
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+def defaults(instance_path: str) -> dict:
+    """The embedded defaults: SQLite in ``instance/``, inline jobs, the outbox SMS backend."""
+    db_file = Path(instance_path) / "ruralinfo.sqlite3"
+    return {
+        "SECRET_KEY": DEV_SECRET_KEY,
+        "IDENTITY_KEY": DEV_IDENTITY_KEY,
+        "DATABASE_URL": f"sqlite:///{db_file}",
+        "REDIS_URL": "",
+        "SMS_BACKEND": "outbox",
+        "TWILIO_ACCOUNT_SID": "",
+        "TWILIO_AUTH_TOKEN": "",
+        "TWILIO_FROM": "",
+        "TWILIO_API_BASE": "",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        "SMS_SIGNATURE": "【慈溪市农业农村局】",
+        "TIMEZONE": "Asia/Shanghai",
+        "QUIET_HOURS": "21:00-08:00",
+        "PROXY_COUNT": 0,
+        "HOTLINE_NUMBER": "12316",
+        "PASSWORD_HASH_METHOD": "scrypt",
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCK_MINUTES": 15,
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ("zh", "en"),
+        "WTF_I18N_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+    }
+
+
+def from_environment() -> dict:
+    """Every contract key that is set (non-empty) in the environment."""
+    found = {key: os.environ[key] for key in ENV_KEYS if os.environ.get(key)}
+    if "PROXY_COUNT" in found:
+        found["PROXY_COUNT"] = int(found["PROXY_COUNT"])
+    return found
+
+
+def derive(config: dict) -> None:
+    """Settings computed from the contract keys (engine, cookies, rate-limit storage)."""
+    url = config["DATABASE_URL"]
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    else:
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    secure = config["PUBLIC_BASE_URL"].startswith("https://")
+    config["SESSION_COOKIE_SECURE"] = secure
+    config["REMEMBER_COOKIE_SECURE"] = secure
+    config["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
+    config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
+
+
+def validate(config: dict, *, debug: bool) -> None:
+    """Refuse default or weak secrets outside debug and testing."""
+    if debug or config.get("TESTING"):
+        return
+    if config["SECRET_KEY"] == DEV_SECRET_KEY or len(config["SECRET_KEY"]) < 16:
+        raise ConfigError("SECRET_KEY is the development default or too short: set a long random value.")
+    if config["IDENTITY_KEY"] == DEV_IDENTITY_KEY or len(config["IDENTITY_KEY"]) < 32:
+        raise ConfigError(
+            "IDENTITY_KEY is the development default or shorter than 32 characters: "
+            "set a long random value and keep it safe (it encrypts ID numbers)."
+        )
+    if config["SMS_BACKEND"] not in ("outbox", "twilio"):
+        raise ConfigError(f"SMS_BACKEND must be 'outbox' or 'twilio', not {config['SMS_BACKEND']!r}.")

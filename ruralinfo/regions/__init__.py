@@ -1,0 +1,1 @@
+"""The administrative region tree (province → prefecture → county → township → village)."""

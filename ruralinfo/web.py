@@ -1,0 +1,117 @@
+"""Web plumbing shared by every area: log-in loading, role guards, error pages,
+template filters, the home page."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from ruralinfo.accounts import phones, roles
+from ruralinfo.extensions import db, login_manager
+from ruralinfo.timeutil import to_local
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    return render_template("home.html")
+
+
+def home_for(user) -> str:
+    """Where a user lands after logging in."""
+    if user.has_role(roles.ADMIN):
+        return url_for("admin.index")
+    if user.has_role(roles.STAFF, roles.APPROVER):
+        return url_for("bureau.index")
+    if user.has_role(roles.LIAISON):
+        return url_for("liaison.index")
+    return url_for("home.index_public")
+
+
+@bp.get("/welcome")
+def index_public():
+    return render_template("home.html")
+
+
+def guard_area(blueprint: Blueprint, allowed: tuple[str, ...]) -> None:
+    """Every view of ``blueprint`` needs a logged-in user with one of ``allowed``."""
+
+    @blueprint.before_request
+    def _check():
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.has_role(*allowed):
+            abort(403)
+
+
+def roles_required(*allowed: str):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*allowed):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def _load_user(user_id: str):
+    from ruralinfo.accounts.models import User
+
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @app.errorhandler(403)
+    def forbidden(_err):
+        return render_template("error.html", code=403,
+                               message=_l("You do not have access to this page.")), 403
+
+    @app.errorhandler(404)
+    def not_found(_err):
+        return render_template("error.html", code=404, message=_l("This page does not exist.")), 404
+
+    @app.errorhandler(413)
+    def too_large(_err):
+        return render_template("error.html", code=413, message=_l("The file is too large (16 MB at most).")), 413
+
+    @app.errorhandler(429)
+    def too_many(_err):
+        return render_template("error.html", code=429,
+                               message=_l("Too many attempts. Wait a minute and try again.")), 429
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_err):
+        return render_template("error.html", code=400,
+                               message=_l("The form expired. Go back, reload the page and try again.")), 400
+
+    @app.template_filter("localtime")
+    def localtime(value, fmt="yyyy-MM-dd HH:mm"):
+        return format_datetime(to_local(value), fmt) if value else ""
+
+    @app.template_filter("phone")
+    def phone_filter(value):
+        return phones.display(value) if value else ""
+
+    @app.context_processor
+    def inject_roles():
+        return {"roles": roles, "request_path": request.full_path.rstrip("?")}

@@ -1,0 +1,186 @@
+"""Fixtures shared by the whole suite.
+
+Every test gets a fresh app and a freshly migrated database. Database tests run
+on SQLite, and again on PostgreSQL when ``TEST_DATABASE_URL`` is set: the schema
+is made once per session by the real migrations; SQLite tests then copy the
+migrated file, PostgreSQL tests truncate what they wrote.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from itertools import count
+
+import pytest
+from sqlalchemy import delete, text
+
+from ruralinfo import create_app
+from ruralinfo.accounts import identity, roles
+from ruralinfo.accounts import services as accounts
+from ruralinfo.accounts.defaults import DEFAULT_GROUPS
+from ruralinfo.accounts.models import InterestGroup, User
+from ruralinfo.extensions import db
+from ruralinfo.liaison.models import LiaisonPoint
+from ruralinfo.regions import services as regions
+from ruralinfo.regions.models import Region
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+PASSWORD = "correct-horse-42"
+ZHANGQI = "330282104"           # 掌起镇, the township whose villages ship with the project
+CHANGXI = "330282104201"        # 长溪村
+WUXINGDIAN = "330282104202"     # 五姓点村
+BALI = "330282104203"           # 巴里村
+OTHER_TOWNSHIP = "330282107"    # 观海卫镇 (no villages loaded)
+
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key-0123456789",
+    "IDENTITY_KEY": "test-identity-key-0123456789-abcdefghijklmnop",
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    "SERVER_NAME": None,
+}
+
+
+def _migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    url = os.environ["TEST_DATABASE_URL"]
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": url})
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        db.engine.dispose()
+    _migrate(url)
+    return url
+
+
+def _reset_postgres() -> None:
+    """Empty what tests write, keep the migrated schema and the shipped regions."""
+    keep = {"alembic_version", "regions"}
+    tables = [t.name for t in db.metadata.sorted_tables if t.name not in keep]
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        conn.execute(delete(Region).where(Region.level == 5, ~Region.code.startswith(ZHANGQI)))
+        conn.execute(InterestGroup.__table__.insert(),
+                     [{"name_zh": zh, "name_en": en, "active": True} for zh, en in DEFAULT_GROUPS])
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        yield request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def app_config(database_url):
+    """Override keys here (``app_config["X"] = …``) before ``app`` is first used."""
+    return {**BASE_CONFIG, "DATABASE_URL": database_url}
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(dict(app_config))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            _reset_postgres()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+_phones = count(1)
+_sequence = count(1)
+
+
+def next_phone() -> str:
+    return f"+86138{next(_phones) + 10_000_000:08d}"[:14]
+
+
+def next_id_number(region6: str = "330282", born: date = date(1975, 6, 1)) -> str:
+    return identity.compose(region6, born, next(_sequence) % 1000)
+
+
+@pytest.fixture
+def make_point(app):
+    def make(name="长溪村联络点", region_codes=(CHANGXI,), status="active") -> LiaisonPoint:
+        point = LiaisonPoint(name=name, address="村委会", phone="0574-63000000", opening_hours="8:00-17:00",
+                             status=status)
+        point.regions = [db.session.get(Region, code) for code in region_codes]
+        db.session.add(point)
+        db.session.commit()
+        return point
+    return make
+
+
+@pytest.fixture
+def make_staff(app):
+    def make(*role_names, point: LiaisonPoint | None = None, name="王建国", phone=None) -> User:
+        return accounts.create_staff(name=name, phone=phone or next_phone(), password=PASSWORD,
+                                     role_names=list(role_names) or [roles.STAFF], actor=None, channel="cli",
+                                     liaison_point_id=point.id if point else None)
+    return make
+
+
+@pytest.fixture
+def make_farmer(app):
+    def make(region_code=CHANGXI, name="李秀英", phone=None, id_number=None, groups=("葡萄",)) -> User:
+        data = accounts.FarmerData(name=name, id_number=id_number or next_id_number(), phone=phone or next_phone(),
+                                   region_code=region_code, groups=list(groups))
+        return accounts.register_farmer(data, actor=None, channel="cli", scope=None, consent=True)
+    return make
+
+
+@pytest.fixture
+def login(client):
+    def do(user: User, password: str = PASSWORD):
+        response = client.post("/login", data={"phone": user.phone, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+    return do
+
+
+@pytest.fixture
+def db_dump(app):
+    """Every text and binary value in every table, as one string to search."""
+    def dump() -> str:
+        parts = []
+        with db.engine.connect() as conn:
+            for table in db.metadata.sorted_tables:
+                if table.name == "regions":
+                    continue
+                for row in conn.execute(table.select()):
+                    for value in row:
+                        if isinstance(value, bytes):
+                            parts.append(value.decode("latin-1"))
+                        elif value is not None:
+                            parts.append(str(value))
+        return "\n".join(parts)
+    return dump
