@@ -5,6 +5,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from ruralinfo.accounts import roles
+
 regions_cli = AppGroup("regions", help="The region tree.")
 
 
@@ -23,5 +25,55 @@ def regions_load(file: str) -> None:
     click.echo(f"{added} villages added, {unchanged} already loaded.")
 
 
+@click.command("create-staff")
+@click.option("--name", prompt="Name")
+@click.option("--phone", prompt="Mobile number")
+@click.option("--role", "role_names", multiple=True, type=click.Choice(roles.STAFF_ROLES),
+              help="Repeat for several roles; asked for when not given.")
+@click.option("--point", "point_id", type=int, help="Liaison point id (for the liaison role).")
+@click.password_option(prompt="Password", help="Asked for twice when not given.")
+def create_staff(name: str, phone: str, role_names: tuple[str, ...], point_id: int | None, password: str) -> None:
+    """Create a staff account (liaison, expert, staff, approver, admin)."""
+    from ruralinfo.accounts import services
+    from ruralinfo.audit import services as audit
+
+    if not role_names:
+        answer = click.prompt(f"Roles, comma-separated ({', '.join(roles.STAFF_ROLES)})", default=roles.ADMIN)
+        role_names = tuple(part.strip() for part in answer.split(",") if part.strip())
+    try:
+        user = services.create_staff(name=name, phone=phone, password=password, role_names=list(role_names),
+                                     actor=None, channel=audit.CLI, liaison_point_id=point_id)
+    except services.RegistrationError as err:
+        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in err.errors.items())) from None
+    click.echo(f"Created {user.name} ({user.phone}) with roles {', '.join(sorted(user.roles))}.")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")
+def demo(if_empty: bool) -> None:
+    """Load the 慈溪市 demo county and print the demo logins."""
+    from ruralinfo import demo as demo_data
+
+    if if_empty and demo_data.has_accounts():
+        click.echo("The database already has accounts: demo not loaded.")
+        click.echo(demo_data.logins_text())
+        return
+    summary = demo_data.load()
+    click.echo(summary)
+    click.echo(demo_data.logins_text())
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker with the app context (needs REDIS_URL)."""
+    from ruralinfo import jobs
+
+    jobs.run_worker(burst=burst)
+
+
 def init_app(app: Flask) -> None:
-    app.cli.add_command(regions_cli)
+    from ruralinfo.accounts.cli import users_cli
+
+    for command in (regions_cli, users_cli, create_staff, demo, worker):
+        app.cli.add_command(command)

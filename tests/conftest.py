@@ -41,6 +41,8 @@ BASE_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "RATELIMIT_ENABLED": False,
     "SERVER_NAME": None,
+    # Tests read messages in English; tests/ruralinfo/test_i18n.py checks the Chinese default.
+    "BABEL_DEFAULT_LOCALE": "en",
 }
 
 
@@ -113,7 +115,10 @@ def app(app_config):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A browser session that has chosen English (tests read English messages)."""
+    client = app.test_client()
+    client.get("/lang/en")
+    return client
 
 
 _phones = count(1)

@@ -1,13 +1,169 @@
-"""Liaison console (filled in below)."""
-from flask import Blueprint, render_template
+"""The liaison console: register and look after the farmers of one's own point."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from ruralinfo.accounts import roles
+from ruralinfo.accounts import services as accounts
+from ruralinfo.audit import services as audit
+from ruralinfo.extensions import db
+from ruralinfo.liaison import services
+from ruralinfo.liaison.forms import FarmerForm, RegisterForm
 from ruralinfo.web import guard_area
 
 bp = Blueprint("liaison", __name__)
 guard_area(bp, (roles.LIAISON,))
+PER_PAGE = 50
+
+
+@bp.before_request
+def load_point():
+    g.point = services.point_of(current_user)
+    g.scope = services.scope_of(current_user)
+
+
+def _writable():
+    """Only a liaison of an active point may change anything."""
+    if g.point is None:
+        abort(403)
+    if g.point.is_suspended:
+        flash(_l("Your liaison point is suspended: you can look, but not register or change farmers. "
+                 "Ask the bureau."), "error")
+        return False
+    return True
+
+
+def _farmer_or_404(user_id: int):
+    farmer = accounts.farmer_in_scope(user_id, g.scope)
+    if farmer is None:
+        abort(404)
+    return farmer
+
+
+def _fill_choices(form: FarmerForm) -> None:
+    locale = str(get_locale())
+    form.region_code.choices = [(r.code, r.name) for r in services.villages_of(g.point)] if g.point else []
+    form.groups.choices = [(str(gr.id), gr.label(locale)) for gr in accounts.active_groups()]
+
+
+def _data(form: FarmerForm) -> accounts.FarmerData:
+    return accounts.FarmerData(name=form.name.data or "", id_number=form.id_number.data or "",
+                               phone=form.phone.data or "", region_code=form.region_code.data or "",
+                               groups=list(form.groups.data or []), language=form.language.data or "zh")
+
+
+def _show_errors(form: FarmerForm, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+        else:
+            flash(message, "error")
 
 
 @bp.get("/")
 def index():
-    return render_template("error.html", code=200, message="liaison")
+    search = request.args.get("q", "").strip()
+    page = max(request.args.get("page", 1, type=int), 1)
+    stmt = accounts.farmers(g.scope, search=search)
+    pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+    return render_template("liaison/index.html", point=g.point, pagination=pagination, search=search,
+                           total=accounts.count(accounts.farmers(g.scope)))
+
+
+@bp.route("/farmers/new", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    _fill_choices(form)
+    if form.validate_on_submit() and _writable():
+        try:
+            farmer = accounts.register_farmer(_data(form), actor=current_user, channel=audit.WEB,
+                                              scope=g.scope, consent=bool(form.consent.data))
+        except accounts.RegistrationError as err:
+            _show_errors(form, err.errors)
+        else:
+            flash(_l("%(name)s is registered.", name=farmer.name), "success")
+            return redirect(url_for(".farmer", user_id=farmer.id))
+    return render_template("liaison/register.html", form=form, point=g.point)
+
+
+@bp.post("/check")
+def check():
+    """Live checks while the form is filled in: one field at a time, by POST so
+    that an ID number never appears in a URL or an access log."""
+    field, value = request.form.get("field", ""), request.form.get("value", "")
+    user = accounts.farmer_in_scope(request.form.get("user_id", type=int) or 0, g.scope)
+    cleaners = {"id_number": accounts.clean_id_number, "phone": accounts.clean_phone}
+    if field not in cleaners:
+        abort(400)
+    try:
+        clean = cleaners[field](value)
+    except ValueError as err:
+        return jsonify(ok=False, message=str(err))
+    problems = accounts.duplicate_errors(clean if field == "phone" else None,
+                                         clean if field == "id_number" else None, user)
+    if problems:
+        return jsonify(ok=False, message=problems[field])
+    return jsonify(ok=True, message=str(_l("Looks right.")))
+
+
+@bp.get("/farmers/<int:user_id>")
+def farmer(user_id: int):
+    return render_template("liaison/farmer.html", farmer=_farmer_or_404(user_id), point=g.point)
+
+
+@bp.route("/farmers/<int:user_id>/edit", methods=["GET", "POST"])
+def edit(user_id: int):
+    farmer = _farmer_or_404(user_id)
+    form = FarmerForm(obj=None if request.method == "POST" else farmer)
+    _fill_choices(form)
+    if request.method == "GET":
+        form.id_number.data = ""
+        form.groups.data = [str(gr.id) for gr in farmer.groups]
+    if form.validate_on_submit() and _writable():
+        try:
+            accounts.update_farmer(farmer, _data(form), actor=current_user, channel=audit.WEB, scope=g.scope)
+        except accounts.RegistrationError as err:
+            _show_errors(form, err.errors)
+        else:
+            flash(_l("Saved."), "success")
+            return redirect(url_for(".farmer", user_id=farmer.id))
+    return render_template("liaison/edit.html", form=form, farmer=farmer, point=g.point)
+
+
+@bp.post("/farmers/<int:user_id>/verify")
+def verify(user_id: int):
+    farmer = _farmer_or_404(user_id)
+    if _writable():
+        accounts.mark_verified(farmer, actor=current_user, channel=audit.WEB)
+        flash(_l("Marked as verified: ID card seen."), "success")
+    return redirect(url_for(".farmer", user_id=farmer.id))
+
+
+@bp.post("/farmers/<int:user_id>/active")
+def set_active(user_id: int):
+    farmer = _farmer_or_404(user_id)
+    active = request.form.get("active") == "1"
+    if _writable():
+        accounts.set_active(farmer, active, actor=current_user, channel=audit.WEB)
+        flash(_l("The account is active again.") if active else
+              _l("The account is deactivated. It is kept for the record."), "success")
+    return redirect(url_for(".farmer", user_id=farmer.id))
+
+
+@bp.get("/farmers.csv")
+def export():
+    if g.point is None:
+        abort(403)
+    body = services.export_csv(g.scope, actor=current_user)
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=farmers.csv"})
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_file():
+    """Bulk registration from a spreadsheet (completed with the import service)."""
+    abort(404)
