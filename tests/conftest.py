@@ -189,3 +189,52 @@ def db_dump(app):
                             parts.append(str(value))
         return "\n".join(parts)
     return dump
+
+
+# --- browser tests -------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (its own browser download does not work here)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: run `make browser-deps` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app_config):
+    """The app served on a free port of 127.0.0.1 in a thread, with CSRF on, as in production."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    with app.app_context():
+        yield type("LiveServer", (), {"url": f"http://127.0.0.1:{server.server_port}", "app": app})
+        server.shutdown()
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            _reset_postgres()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
