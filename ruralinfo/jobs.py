@@ -51,17 +51,22 @@ def enqueue(func: Callable, *args, **kwargs):
         raise JobQueueUnavailable(str(err)) from err
 
 
-def run_worker(*, burst: bool = False) -> None:
-    """An RQ worker whose jobs run inside this app's context."""
+def make_worker(worker_class=None):
+    """An RQ worker (``rq.Worker`` by default) whose jobs run inside this app's context."""
     from rq import Worker
 
-    if not current_app.config.get("REDIS_URL"):
-        raise SystemExit("REDIS_URL is not set: jobs run inline, no worker is needed.")
+    base = worker_class or Worker
     app = current_app._get_current_object()
 
-    class AppWorker(Worker):
+    class AppWorker(base):
         def perform_job(self, job, queue):
             with app.app_context():
                 return super().perform_job(job, queue)
 
-    AppWorker([queue()], connection=_redis()).work(burst=burst)
+    return AppWorker([queue()], connection=_redis())
+
+
+def run_worker(*, burst: bool = False) -> None:
+    if not current_app.config.get("REDIS_URL"):
+        raise SystemExit("REDIS_URL is not set: jobs run inline, no worker is needed.")
+    make_worker().work(burst=burst)

@@ -1,0 +1,52 @@
+"""Background jobs: inline without Redis, on RQ with Redis, a clear error when Redis is down."""
+import os
+
+import pytest
+from sqlalchemy import func, select
+
+from ruralinfo import create_app, jobs
+from ruralinfo.audit import services as audit
+from ruralinfo.audit.models import AuditEntry
+from ruralinfo.extensions import db
+
+REDIS = os.environ.get("TEST_REDIS_URL")
+
+
+def note(text: str) -> None:
+    """A job that leaves a trace in the audit log, once per call."""
+    audit.record("job.note", ("jobs", None), channel=audit.SYSTEM, details={"text": text})
+    db.session.commit()
+
+
+def notes() -> list[str]:
+    return [e.details["text"] for e in db.session.scalars(select(AuditEntry).where(AuditEntry.action == "job.note"))]
+
+
+def test_without_redis_jobs_run_inline(app):
+    jobs.enqueue(note, "now")
+    assert notes() == ["now"]
+
+
+@pytest.mark.skipif(not REDIS, reason="TEST_REDIS_URL is not set (.ci/run sets it)")
+def test_with_redis_jobs_wait_for_a_worker(app_config):
+    app = create_app({**app_config, "REDIS_URL": REDIS})
+    with app.app_context():
+        jobs.queue().empty()
+        jobs.enqueue(note, "later")
+        assert notes() == []
+        from rq import SimpleWorker
+
+        jobs.make_worker(SimpleWorker).work(burst=True)  # SimpleWorker: no fork inside pytest
+        db.session.expire_all()
+        assert notes() == ["later"]
+
+
+def test_a_stopped_redis_is_reported_and_log_in_still_works(app_config, make_staff):
+    app = create_app({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_ENABLED": True})
+    with app.app_context():
+        with pytest.raises(jobs.JobQueueUnavailable):
+            jobs.enqueue(note, "lost?")
+        client = app.test_client()
+        response = client.post("/login", data={"phone": "13912345678", "password": "x"})
+        assert response.status_code == 200  # the rate limiter falls back to memory
+        assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "job.note")) == 0
