@@ -59,9 +59,9 @@ def make_worker(worker_class=None):
     app = current_app._get_current_object()
 
     class AppWorker(base):
-        def perform_job(self, job, queue):
+        def perform_job(self, *args, **kwargs):  # runs in the work horse, once per job
             with app.app_context():
-                return super().perform_job(job, queue)
+                return super().perform_job(*args, **kwargs)
 
     return AppWorker([queue()], connection=_redis())
 
