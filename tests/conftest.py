@@ -75,15 +75,19 @@ def postgres_url():
     return url
 
 
-def _reset_postgres() -> None:
+def _reset_postgres(url: str) -> None:
     """Empty what tests write, keep the migrated schema and the shipped regions."""
+    from sqlalchemy import create_engine
+
     keep = {"alembic_version", "regions"}
     tables = [t.name for t in db.metadata.sorted_tables if t.name not in keep]
-    with db.engine.begin() as conn:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         conn.execute(delete(Region).where(Region.level == 5, ~Region.code.startswith(ZHANGQI)))
         conn.execute(InterestGroup.__table__.insert(),
                      [{"name_zh": zh, "name_en": en, "active": True} for zh, en in DEFAULT_GROUPS])
+    engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -93,7 +97,9 @@ def database_url(request, tmp_path):
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
     else:
-        yield request.getfixturevalue("postgres_url")
+        url = request.getfixturevalue("postgres_url")
+        yield url
+        _reset_postgres(url)  # after every app of the test (fixtures tear down in reverse order)
 
 
 @pytest.fixture
@@ -108,8 +114,6 @@ def app(app_config):
     with app.app_context():
         yield app
         db.session.remove()
-        if db.engine.dialect.name == "postgresql":
-            _reset_postgres()
         db.engine.dispose()
 
 
@@ -226,8 +230,6 @@ def live_server(app_config):
         yield type("LiveServer", (), {"url": f"http://127.0.0.1:{server.server_port}", "app": app})
         server.shutdown()
         db.session.remove()
-        if db.engine.dialect.name == "postgresql":
-            _reset_postgres()
         db.engine.dispose()
 
 

@@ -50,3 +50,23 @@ def test_a_stopped_redis_is_reported_and_log_in_still_works(app_config, make_sta
         response = client.post("/login", data={"phone": "13912345678", "password": "x"})
         assert response.status_code == 200  # the rate limiter falls back to memory
         assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "job.note")) == 0
+
+
+@pytest.mark.skipif(not REDIS, reason="TEST_REDIS_URL is not set (.ci/run sets it)")
+def test_the_worker_command_runs_queued_jobs_in_the_app(app_config, database_url):
+    """`flask --app wsgi worker --burst` in its own process, as operators run it."""
+    import pathlib
+    import subprocess
+    import sys
+
+    app = create_app({**app_config, "REDIS_URL": REDIS})
+    with app.app_context():
+        jobs.queue().empty()
+        jobs.enqueue(note, "from the worker")
+        root = pathlib.Path(__file__).resolve().parents[2]
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS, "FLASK_DEBUG": "1"}
+        result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
+                                cwd=root, env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr[-2000:]
+        db.session.expire_all()
+        assert notes() == ["from the worker"]
