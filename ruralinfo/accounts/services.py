@@ -83,8 +83,20 @@ def clean_phone(raw: str) -> str:
         raise ValueError(err.message) from None
 
 
-def clean_region(raw: str, scope: list[str] | None) -> Region:
-    """A village, or a township whose villages are not loaded, inside ``scope``."""
+def clean_region(raw: str, scope: list[str] | None, cache: dict[str, Region | str] | None = None) -> Region:
+    """A village, or a township whose villages are not loaded, inside ``scope``.
+
+    ``cache`` (one dict per scope, e.g. for one bulk import) remembers each code's outcome."""
+    if cache is not None:
+        key = (raw or "").strip()
+        if key not in cache:
+            try:
+                cache[key] = clean_region(raw, scope)
+            except ValueError as err:
+                cache[key] = str(err)
+        if isinstance(cache[key], str):
+            raise ValueError(cache[key])
+        return cache[key]
     region = regions.get(raw) if (raw or "").strip() else None
     if region is None:
         raise ValueError(str(_l("Unknown region code.")))
@@ -131,7 +143,8 @@ def clean_language(raw: str) -> str:
 
 
 def clean_farmer(data: FarmerData, *, scope: list[str] | None, user: User | None = None,
-                 catalogue: list[InterestGroup] | None = None, check_duplicates: bool = True) -> CleanFarmer:
+                 catalogue: list[InterestGroup] | None = None, check_duplicates: bool = True,
+                 region_cache: dict[str, Region | str] | None = None) -> CleanFarmer:
     """Check every field; raise ``RegistrationError`` with all the problems at once.
 
     When editing (``user`` given) an empty ID number keeps the one on record.
@@ -141,7 +154,7 @@ def clean_farmer(data: FarmerData, *, scope: list[str] | None, user: User | None
     checks = {
         "name": lambda: clean_name(data.name),
         "phone": lambda: clean_phone(data.phone),
-        "region_code": lambda: clean_region(data.region_code, scope),
+        "region_code": lambda: clean_region(data.region_code, scope, region_cache),
         "groups": lambda: clean_groups(data.groups, catalogue),
         "language": lambda: clean_language(data.language),
     }
