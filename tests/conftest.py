@@ -13,6 +13,8 @@ from datetime import date
 from itertools import count
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import delete, text
 
 from ruralinfo import create_app
@@ -108,9 +110,22 @@ def app_config(database_url):
     return {**BASE_CONFIG, "DATABASE_URL": database_url}
 
 
+class FreshGlobalsClient(FlaskClient):
+    """Requests made while a test holds the app context share its ``g``; in
+    production each request has its own. Empty ``g`` (Flask-Login's user,
+    Flask-Babel's locale) before every request, as a real server would."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in list(g):
+                g.pop(key)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(dict(app_config))
+    app.test_client_class = FreshGlobalsClient
     with app.app_context():
         yield app
         db.session.remove()

@@ -1,13 +1,17 @@
-"""Admin view (filled in below)."""
-from flask import Blueprint, render_template
+"""The separate admin view. The routes live in one module per section, all on
+the same blueprint; importing them here registers them."""
+from __future__ import annotations
 
-from ruralinfo.accounts import roles
-from ruralinfo.web import guard_area
+from flask import redirect, url_for
 
-bp = Blueprint("admin", __name__)
-guard_area(bp, roles.ADMIN_VIEW)
+from ruralinfo.admin.blueprint import bp
+
+from ruralinfo.admin import (account_views, audit_views, group_views,  # noqa: E402,F401  (routes)
+                             point_views, region_views)
+
+__all__ = ["bp"]
 
 
 @bp.get("/")
 def index():
-    return render_template("error.html", code=200, message="admin")
+    return redirect(url_for("admin.points"))

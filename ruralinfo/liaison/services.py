@@ -4,11 +4,13 @@ from __future__ import annotations
 import csv
 import io
 
+from sqlalchemy import select
+
 from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
 from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
-from ruralinfo.liaison.models import LiaisonPoint
+from ruralinfo.liaison.models import ImportBatch, LiaisonPoint
 from ruralinfo.regions import services as regions
 from ruralinfo.regions.models import TOWNSHIP, VILLAGE, Region
 
@@ -37,6 +39,12 @@ def villages_of(point: LiaisonPoint) -> list[Region]:
             inside = regions.children(region.code)
             result.extend(inside or [region])
     return result
+
+
+def recent_batches(user: User, limit: int = 10) -> list[ImportBatch]:
+    """The liaison's own latest imports."""
+    return list(db.session.scalars(select(ImportBatch).where(ImportBatch.actor_id == user.id)
+                                   .order_by(ImportBatch.id.desc()).limit(limit)))
 
 
 def export_csv(scope: list[str], *, actor: User) -> bytes:

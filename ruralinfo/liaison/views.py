@@ -6,12 +6,13 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ruralinfo.accounts import roles
+from ruralinfo.accounts import bulk, identity, importing, roles
 from ruralinfo.accounts import services as accounts
 from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
 from ruralinfo.liaison import services
-from ruralinfo.liaison.forms import FarmerForm, RegisterForm
+from ruralinfo.liaison.forms import FarmerForm, ImportForm, RegisterForm
+from ruralinfo.liaison.models import ImportBatch
 from ruralinfo.web import guard_area
 
 bp = Blueprint("liaison", __name__)
@@ -165,5 +166,39 @@ def export():
 
 @bp.route("/import", methods=["GET", "POST"])
 def import_file():
-    """Bulk registration from a spreadsheet (completed with the import service)."""
-    abort(404)
+    """Bulk registration from a spreadsheet, into this point's villages only."""
+    form = ImportForm()
+    if form.validate_on_submit() and _writable():
+        upload = form.file.data
+        try:
+            report = bulk.import_file(upload.read(), upload.filename or "upload", actor=current_user,
+                                      channel=audit.WEB, scope=g.scope, consent_method="import")
+        except importing.ImportFileError as err:
+            flash(str(err), "error")
+        else:
+            return redirect(url_for(".import_report", batch_id=report.batch_id))
+    return render_template("liaison/import.html", form=form, point=g.point,
+                           batches=services.recent_batches(current_user))
+
+
+def _own_batch(batch_id: int) -> ImportBatch:
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or batch.actor_id != current_user.id:
+        abort(404)
+    return batch
+
+
+@bp.get("/imports/<int:batch_id>")
+def import_report(batch_id: int):
+    return render_template("liaison/import_report.html", batch=_own_batch(batch_id), point=g.point)
+
+
+@bp.get("/imports/<int:batch_id>/rejected.csv")
+def import_rejects(batch_id: int):
+    """The rejected rows with their reasons: only for the liaison who uploaded them."""
+    batch = _own_batch(batch_id)
+    if not batch.rejects_cipher:
+        abort(404)
+    body = identity.vault().decrypt_bytes(batch.rejects_cipher)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=rejected-{batch.id}.csv", "Cache-Control": "no-store"})

@@ -1,0 +1,57 @@
+"""Small helpers shared by the admin view's modules."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ruralinfo.extensions import db
+
+HOME_COUNTY = "330282"          # 慈溪市: where the region tree and the lists start
+DEFAULT_TOWNSHIP = "330282104"  # 掌起镇: its villages ship with the project
+PER_PAGE = 25
+
+
+def page_arg() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+def paginate(stmt, per_page: int = PER_PAGE):
+    """A Flask-SQLAlchemy page of ``stmt`` for the ``page`` query argument."""
+    return db.paginate(stmt, page=page_arg(), per_page=per_page, error_out=False)
+
+
+def get_or_404(model, ident: int):
+    row = db.session.get(model, ident)
+    if row is None:
+        abort(404)
+    return row
+
+
+def require(*allowed: str, back: str) -> None:
+    """Refuse unless the current user holds one of ``allowed``.
+
+    Everyone here has passed the admin view's guard and may see every page, so
+    a change they may not make sends them back to ``back`` with a message
+    (nothing changed) rather than to an error page."""
+    if not current_user.has_role(*allowed):
+        flash(_l("Only an administrator can make this change."), "error")
+        abort(redirect(back))
+
+
+def add_errors(form, errors: dict[str, str], aliases: dict[str, str] | None = None) -> list[str]:
+    """Put a service's field errors on the form; return those that fit no field."""
+    leftover = []
+    for name, message in errors.items():
+        field = getattr(form, (aliases or {}).get(name, name), None)
+        if field is None or not hasattr(field, "errors"):
+            leftover.append(message)
+            continue
+        field.errors = [*field.errors, message]
+    return leftover
+
+
+def filters_of(form) -> dict:
+    """The non-empty values of a GET filter form, for links (pager, export)."""
+    return {name: field.data for name, field in form._fields.items()
+            if field.data not in (None, "", [])}
