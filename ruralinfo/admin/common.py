@@ -1,15 +1,29 @@
 """Small helpers shared by the admin view's modules."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request
+from flask import abort, current_app, flash, redirect, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ruralinfo.extensions import db
 
-HOME_COUNTY = "330282"          # 慈溪市: where the region tree and the lists start
-DEFAULT_TOWNSHIP = "330282104"  # 掌起镇: its villages ship with the project
 PER_PAGE = 25
+
+
+def home_county() -> str:
+    """The bureau's county (``COUNTY_CODE``): where the region tree and the lists start."""
+    return current_app.config["COUNTY_CODE"]
+
+
+def default_township() -> str:
+    """The first township of the county that has villages loaded (else the first township)."""
+    from ruralinfo.regions import services as regions
+
+    townships = regions.children(home_county())
+    for township in townships:
+        if regions.has_children(township.code):
+            return township.code
+    return townships[0].code if townships else home_county()
 
 
 def page_arg() -> int:

@@ -9,7 +9,7 @@ from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
 from ruralinfo.admin import queries
 from ruralinfo.admin.blueprint import MANAGE_POINTS, bp
-from ruralinfo.admin.common import (DEFAULT_TOWNSHIP, HOME_COUNTY, add_errors, filters_of, get_or_404,
+from ruralinfo.admin.common import (default_township, home_county, add_errors, filters_of, get_or_404,
                                     paginate, require)
 from ruralinfo.admin.forms import (QUIET_DAYS, AssignLiaisonForm, NewLiaisonForm, PointFilterForm, PointForm,
                                    QuietForm)
@@ -26,7 +26,7 @@ FARMERS_PER_PAGE = 20
 @bp.get("/points/", endpoint="points")
 def points_list():
     form = PointFilterForm(request.args)
-    form.region.choices = queries.region_filter_choices(HOME_COUNTY, form.region.data or "")
+    form.region.choices = queries.region_filter_choices(home_county(), form.region.data or "")
     region_code = ""
     if form.region.data:
         region = regions.get(form.region.data)
@@ -78,7 +78,7 @@ def point_new():
     require(*MANAGE_POINTS, back=url_for("admin.points"))
     form = PointForm()
     if request.method == "GET":
-        form.township.data = DEFAULT_TOWNSHIP
+        form.township.data = default_township()
     saved = _save_point(form, None)
     if saved is not None:
         flash(_l("Liaison point “%(name)s” created. Now add its liaisons.", name=saved.name), "info")
@@ -93,7 +93,7 @@ def point_edit(point_id: int):
     form = PointForm(obj=point if request.method == "GET" else None)
     if request.method == "GET":
         form.region_codes.data = point.region_codes
-        form.township.data = point.region_codes[0][:9] if point.region_codes else DEFAULT_TOWNSHIP
+        form.township.data = point.region_codes[0][:9] if point.region_codes else default_township()
     saved = _save_point(form, point)
     if saved is not None:
         flash(_l("Liaison point “%(name)s” saved.", name=saved.name), "info")
@@ -105,8 +105,8 @@ def _save_point(form: PointForm, point: LiaisonPoint | None) -> LiaisonPoint | N
     """Fill the region choices; on "Save", validate and call the service.
     Returns the saved point, or None to show the form (again)."""
     selected = list(form.region_codes.data or [])
-    form.township.choices = queries.township_choices(HOME_COUNTY, selected)
-    form.region_codes.choices = queries.village_choices(form.township.data or DEFAULT_TOWNSHIP, selected)
+    form.township.choices = queries.township_choices(home_county(), selected)
+    form.region_codes.choices = queries.village_choices(form.township.data or default_township(), selected)
     if form.show_township.data or not form.validate_on_submit():
         return None
     data = points.PointData(name=form.name.data, address=form.address.data or "", phone=form.phone.data or "",

@@ -5,7 +5,7 @@ from flask import abort, render_template, request
 
 from ruralinfo.admin import queries
 from ruralinfo.admin.blueprint import bp
-from ruralinfo.admin.common import HOME_COUNTY
+from ruralinfo.admin.common import home_county
 from ruralinfo.regions import services as regions
 
 ALL = "all"  # ?code=all lists the provinces
@@ -13,7 +13,7 @@ ALL = "all"  # ?code=all lists the provinces
 
 @bp.get("/regions/", endpoint="regions")
 def regions_tree():
-    code = (request.args.get("code") or HOME_COUNTY).strip()
+    code = (request.args.get("code") or home_county()).strip()
     region = None
     if code != ALL:
         region = regions.get(code)

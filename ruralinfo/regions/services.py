@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
 from ruralinfo.regions.models import COUNTY, LEVEL_DIGITS, PREFECTURE, PROVINCE, TOWNSHIP, VILLAGE, Region
 
@@ -131,7 +132,7 @@ def builtin_rows() -> Iterator[dict]:
         yield from _rows(text, level, parent_column, filename)
 
 
-def load_villages(data: bytes, source: str = "file") -> tuple[int, int]:
+def load_villages(data: bytes, source: str = "file", *, actor=None, channel: str = "cli") -> tuple[int, int]:
     """Add village rows (NBS layout: ``code,name,streetCode,…``). Returns
     (added, unchanged). Names that differ are updated; loading twice changes nothing."""
     text = _decode(data)
@@ -147,7 +148,7 @@ def load_villages(data: bytes, source: str = "file") -> tuple[int, int]:
         raise RegionFileError(f"{source}: unknown township code(s) {', '.join(unknown)}")
     existing = {r.code: r for r in db.session.scalars(
         select(Region).where(Region.code.in_([row["code"] for row in rows])))}
-    added = unchanged = 0
+    added = unchanged = renamed = 0
     for row in rows:
         current = existing.get(row["code"])
         if current is None:
@@ -156,8 +157,12 @@ def load_villages(data: bytes, source: str = "file") -> tuple[int, int]:
             added += 1
         elif isinstance(current, Region) and current.name != row["name"]:
             current.name = row["name"]
+            renamed += 1
         else:
             unchanged += 1
+    if added or renamed:
+        audit.record("regions.load", ("regions", None), actor=actor, channel=channel,
+                     details={"file": source, "added": added, "renamed": renamed})
     db.session.commit()
     return added, unchanged
 

@@ -3,6 +3,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from ruralinfo.accounts.models import User
+from ruralinfo.audit.models import AuditEntry
 from ruralinfo.extensions import db
 from ruralinfo.regions import services as regions
 from ruralinfo.regions.models import Region
@@ -59,6 +60,8 @@ def test_loading_villages_twice_changes_nothing(app, tmp_path):
     second = runner.invoke(args=["regions", "load", str(path)])
     assert second.exit_code == 0 and "0 villages added, 2 already loaded" in second.output
     assert [r.name for r in regions.children(OTHER_TOWNSHIP)] == ["甲村", "乙村"]
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "regions.load")).all()
+    assert len(entries) == 1 and entries[0].details["added"] == 2 and entries[0].channel == "cli"
 
 
 def test_loading_a_gbk_file_with_a_bom_free_header(app, tmp_path):
