@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ruralinfo.accounts import identity, phones, roles
 from ruralinfo.accounts.models import InterestGroup, User, UserRole
 from ruralinfo.audit import services as audit
+from ruralinfo.errors import FieldErrors
 from ruralinfo.extensions import db
 from ruralinfo.regions import services as regions
 from ruralinfo.regions.models import TOWNSHIP, Region
@@ -24,12 +25,8 @@ LANGUAGES = ("zh", "en")
 ALL_REGIONS = None  # a scope that sees every region (bureau, administrators)
 
 
-class RegistrationError(ValueError):
-    """One or more fields are wrong; ``errors`` maps field name → message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class RegistrationError(FieldErrors):
+    """An account cannot be registered or changed as asked."""
 
 
 @dataclass

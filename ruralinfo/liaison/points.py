@@ -18,6 +18,7 @@ from ruralinfo.accounts import roles
 from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User, UserRole
 from ruralinfo.audit import services as audit
+from ruralinfo.errors import FieldErrors
 from ruralinfo.extensions import db
 from ruralinfo.liaison.models import ACTIVE, SUSPENDED, LiaisonPoint, point_regions
 from ruralinfo.regions import services as regions
@@ -29,12 +30,8 @@ STATUSES = (ACTIVE, SUSPENDED)
 TEXT_LIMITS = {"name": 100, "address": 200, "phone": 30, "opening_hours": 100}
 
 
-class PointError(ValueError):
-    """The change cannot be made; ``errors`` maps a field name → message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class PointError(FieldErrors):
+    """A liaison point cannot be changed as asked."""
 
 
 @dataclass
