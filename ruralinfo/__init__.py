@@ -57,6 +57,10 @@ def _import_models() -> None:
     from ruralinfo.audit import models as _audit  # noqa: F401
     from ruralinfo.liaison import models as _liaison  # noqa: F401
     from ruralinfo.regions import models as _regions  # noqa: F401
+    from ruralinfo.sms import models as _sms  # noqa: F401
+
+    # The feature packages' tables (this factory is the one place that may import them).
+    from mailbox import models as _mailbox  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
