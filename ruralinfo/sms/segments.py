@@ -1,0 +1,78 @@
+"""How many SMS segments a text costs (billing is per segment).
+
+GSM-7: 160 characters in one segment, 153 per segment when split; characters
+of the extension table (``^{}\\[~]|€`` and form feed) take two. Any other
+character makes the whole message UCS-2: 70 in one segment, 67 per segment,
+with characters outside the Basic Multilingual Plane (emoji) taking two. A
+character is never split across two segments. The configured signature
+(【…】) is sent with every message and counts too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GSM7 = "GSM-7"
+UCS2 = "UCS-2"
+
+_BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+          "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM_BASIC = frozenset(_BASIC) - {"\x1b"}
+GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
+LIMITS = {GSM7: (160, 153), UCS2: (70, 67)}
+
+
+@dataclass(frozen=True)
+class Count:
+    encoding: str
+    segments: int
+    units: int  # septets for GSM-7, UTF-16 code units for UCS-2
+
+    @property
+    def per_segment(self) -> int:
+        single, multi = LIMITS[self.encoding]
+        return single if self.segments <= 1 else multi
+
+
+def encoding_of(text: str) -> str:
+    return GSM7 if all(ch in GSM_BASIC or ch in GSM_EXTENDED for ch in text) else UCS2
+
+
+def _cost(ch: str, encoding: str) -> int:
+    if encoding == GSM7:
+        return 2 if ch in GSM_EXTENDED else 1
+    return 2 if ord(ch) > 0xFFFF else 1
+
+
+def count(body: str, signature: str = "") -> Count:
+    """Segments for ``signature + body`` as the phone will receive it."""
+    text = signature + body
+    encoding = encoding_of(text)
+    costs = [_cost(ch, encoding) for ch in text]
+    units = sum(costs)
+    single, multi = LIMITS[encoding]
+    if units <= single:
+        return Count(encoding, 1 if text else 0, units)
+    segments, used = 1, 0
+    for cost in costs:  # pack greedily, never splitting a character
+        if used + cost > multi:
+            segments, used = segments + 1, 0
+        used += cost
+    return Count(encoding, segments, units)
+
+
+def fits(body: str, segments: int, signature: str = "") -> bool:
+    return count(body, signature).segments <= segments
+
+
+def truncate(body: str, segments: int, signature: str = "", ellipsis: str = "…") -> str:
+    """The longest start of ``body`` (ending in ``ellipsis`` when cut) that fits."""
+    if fits(body, segments, signature):
+        return body
+    low, high = 0, len(body)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(body[:mid] + ellipsis, segments, signature):
+            low = mid
+        else:
+            high = mid - 1
+    return body[:low] + ellipsis

@@ -1,0 +1,94 @@
+"""Putting texts in the outbox, handing them to jobs, and applying status
+callbacks. Every outgoing SMS is first a row here, in the caller's transaction."""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from ruralinfo import jobs
+from ruralinfo.extensions import db
+from ruralinfo.sms import segments, status
+from ruralinfo.sms.models import ESSENTIAL, QUEUED, OutboundMessage, StatusEvent
+from ruralinfo.timeutil import now_utc
+
+log = logging.getLogger(__name__)
+
+
+def signature() -> str:
+    return current_app.config.get("SMS_SIGNATURE", "")
+
+
+def queue_sms(to: str, body: str, *, kind: str, cause: str = "", user=None, force: bool = False,
+              status_value: str = QUEUED) -> OutboundMessage | None:
+    """Add a text to the outbox (not committed: the caller's transaction decides).
+
+    Returns None, sending nothing, when ``user`` opted out and the text is not
+    essential (a reply to their own text, a log-in code) — unless ``force``.
+    """
+    if user is not None and user.sms_opt_out and kind not in ESSENTIAL and not force:
+        return None
+    counted = segments.count(body, signature())
+    message = OutboundMessage(to=to, body=body, kind=kind, cause=cause[:64], user_id=getattr(user, "id", None),
+                              segments=counted.segments, encoding=counted.encoding, status=status_value,
+                              attempts=0, last_error="", gateway="")
+    db.session.add(message)
+    return message
+
+
+def dispatch(messages) -> None:
+    """After the commit: hand queued messages to the send job (inline without Redis).
+
+    A stopped Redis leaves them queued, not lost: ``flask --app wsgi sms resend-queued``
+    (or the next worker sweep) picks them up."""
+    from ruralinfo.sms import tasks
+
+    for message in messages:
+        if message is None or message.status != QUEUED:
+            continue
+        try:
+            jobs.enqueue(tasks.send_message, message.id)
+        except jobs.JobQueueUnavailable:
+            log.warning("outbox message %s stays queued: job queue unavailable", message.id)
+
+
+def apply_status(provider_id: str, provider_status: str, error_code: str = "") -> bool:
+    """Record a status callback and move the message if the state machine allows.
+
+    Returns True when the message moved. Unknown ids and late callbacks are
+    recorded and change nothing."""
+    new = status.from_provider(provider_status)
+    message = db.session.scalar(select(OutboundMessage).where(OutboundMessage.provider_id == provider_id))
+    moved = False
+    if message is not None and new is not None:
+        moved = _move(message, new, error_code)
+    db.session.add(StatusEvent(provider_id=provider_id[:64], message_id=getattr(message, "id", None),
+                               status=(provider_status or "")[:16], error_code=(error_code or "")[:16],
+                               applied=moved))
+    db.session.commit()
+    return moved
+
+
+def _move(message: OutboundMessage, new: str, error_code: str = "") -> bool:
+    """A guarded UPDATE, so that two callbacks racing cannot move a message backwards."""
+    allowed_from = [old for old in status.RANK if status.can_move(old, new)]
+    result = db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message.id, OutboundMessage.status.in_(allowed_from))
+        .values(status=new, updated_at=now_utc(),
+                last_error=f"provider error {error_code}" if error_code else OutboundMessage.last_error)
+        .execution_options(synchronize_session=False))
+    db.session.expire(message)
+    return result.rowcount == 1
+
+
+def replay_early_events(message: OutboundMessage) -> None:
+    """Callbacks can arrive before the send call returned the provider id: apply them now."""
+    events = db.session.scalars(select(StatusEvent).where(StatusEvent.provider_id == message.provider_id,
+                                                          StatusEvent.message_id.is_(None))).all()
+    for event in events:
+        new = status.from_provider(event.status)
+        event.message_id = message.id
+        if new is not None and _move(message, new, event.error_code):
+            event.applied = True
