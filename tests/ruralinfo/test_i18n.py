@@ -1,0 +1,398 @@
+"""Chinese is the default language and nothing on a page is left in English.
+
+* The zh catalog is complete: every message a fresh extraction finds has a
+  Chinese, non-fuzzy translation with the same placeholders, and the compiled
+  catalog the app loads is the one in the .po file.
+* Every GET page of the app (read from the URL map, so a page added later is
+  covered or makes this test say how to fill its URL) renders in Chinese, with
+  no English word left beyond a short, justified allowlist, for every role that
+  has pages; it also renders in English after /lang/en.
+* The language switch is on every page, leads back to the same page, and never
+  sends the visitor to another site.
+
+Note: the suite's ``client`` fixture chooses English; these tests use
+``app.test_client()`` and set the default locale to Chinese, as in production.
+"""
+from __future__ import annotations
+
+import html
+import io
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from sqlalchemy import select
+
+from ruralinfo.accounts import roles
+from ruralinfo.accounts import services as accounts
+from ruralinfo.accounts.models import InterestGroup
+from ruralinfo.admin.queries import CHANNELS
+from ruralinfo.audit.models import AuditEntry
+from ruralinfo.extensions import db
+from ruralinfo.liaison import points
+from ruralinfo.liaison.models import ImportBatch
+from tests.conftest import BALI, CHANGXI, PASSWORD, WUXINGDIAN, ZHANGQI, next_id_number, next_phone
+
+ROOT = Path(__file__).resolve().parents[2]
+PO_FILE = ROOT / "ruralinfo/translations/zh/LC_MESSAGES/messages.po"
+MO_FILE = PO_FILE.with_suffix(".mo")
+PLACEHOLDER = re.compile(r"%(?:\([A-Za-z_][A-Za-z0-9_]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# --- what may stay in Latin letters on a Chinese page --------------------------------------
+ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+ALLOWED_WORDS = {
+    "English",              # the language switch, and the SMS-language choice: a language is named in itself
+    "CSV", "XLSX", "Excel",  # file formats and the spreadsheet program, called so in Chinese too
+}
+LITERALS = (
+    "name,id_number,phone,region_code,groups,language",  # the import file's column names (a contract)
+    "code,name,streetCode",                              # the columns of the national region table
+    "flask --app wsgi regions load FILE.csv",            # the server command the regions page quotes
+)
+REPORT_LINE = re.compile(r"\bline \d+: ")  # the import report's `line N: reason` prefix (a contract)
+# Data shown as it is stored is not a translation matter either: the interest groups'
+# English names (the admin edits them), uploaded file names, and the audit log's own
+# codes (actions, channels, target types, field names and stored values), which the log
+# shows raw: those are only removed from the audit table's raw cells and its filter menus.
+AUDIT_TABLE = re.compile(r'<table class="audit">.*?</table>', re.S)
+AUDIT_RAW_CELLS = re.compile(  # action, channel, target without a page, changes, details
+    r'<code>[^<]*</code>|<td class="hide-narrow">[^<]*</td>|<td>[^<]*</td>'
+    r'|<ul class="diff">.*?</ul>|<div class="muted">.*?</div>', re.S)
+AUDIT_FILTERS = re.compile(r'<select[^>]*name="(?:action|channel|target_type)".*?</select>', re.S)
+
+ZH_DEFAULT = "zh"
+
+
+@pytest.fixture
+def app_config(app_config):
+    """Production's default language (the suite's is English)."""
+    return {**app_config, "BABEL_DEFAULT_LOCALE": ZH_DEFAULT}
+
+
+# --- the catalog ---------------------------------------------------------------------------
+
+def _read_po():
+    with open(PO_FILE, "rb") as fh:
+        return read_po(fh, locale="zh")
+
+
+def _extracted_ids() -> set:
+    """The msgids ``make extract-messages`` would find now."""
+    with open(ROOT / "babel.cfg") as fh:
+        method_map, options_map = parse_mapping_cfg(fh)
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=keywords):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(p for p in PLACEHOLDER.findall(text) if p != "%%")
+
+
+def test_every_extracted_message_has_a_chinese_translation():
+    catalog = _read_po()
+    assert catalog.plural_forms == "nplurals=1; plural=0;"
+    known = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog if m.id}
+    extracted = _extracted_ids()
+    missing, stale = sorted(extracted - set(known)), sorted(set(known) - extracted)
+    assert not missing, f"not in the .po (run `make extract-messages` and translate): {missing}"
+    assert not stale, f"no longer in the code (run `make extract-messages`): {stale}"
+    problems = []
+    for key, message in known.items():
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        if message.fuzzy:
+            problems.append(("fuzzy", key))
+        if len(strings) != catalog.num_plurals:
+            problems.append(("plural forms", key))
+        for text in strings:
+            if not text or not CJK.search(text):
+                problems.append(("not translated", key, text))
+            elif _placeholders(text) != _placeholders(ids[-1]):
+                problems.append(("placeholders differ", key, text))
+        if len(ids) == 2 and _placeholders(ids[0]) != _placeholders(ids[1]):
+            problems.append(("singular and plural differ", key))
+    assert not problems, problems
+
+
+def _key(value):
+    """A catalog id or string as something hashable: plurals are tuples."""
+    return value if isinstance(value, str) else tuple(value)
+
+
+def _translated(string) -> bool:
+    return bool(string) if isinstance(string, str) else all(string)
+
+
+def test_the_compiled_catalog_is_the_po_file():
+    assert MO_FILE.exists(), "run `make translations`"
+    with open(MO_FILE, "rb") as fh:
+        compiled = {_key(m.id): _key(m.string) for m in read_mo(fh) if m.id}
+    written = {_key(m.id): _key(m.string) for m in _read_po()  # compile leaves out the untranslated
+               if m.id and not m.fuzzy and _translated(m.string)}
+    assert compiled == written, "the .mo is out of date: run `make translations`"
+
+
+# --- the pages -----------------------------------------------------------------------------
+
+class World:
+    """A county with one of everything a page can show, and a browser per role."""
+
+
+@pytest.fixture
+def world(app, make_point, make_staff, make_farmer):
+    w = World()
+    w.point = make_point("长溪村联络点", (CHANGXI,))
+    w.quiet_point = make_point("巴里村联络点", (BALI,))
+    w.suspended_point = make_point("五姓点村联络点", (WUXINGDIAN,))
+    w.admin = make_staff(roles.ADMIN, name="管理员")
+    w.staff = make_staff(roles.STAFF, roles.APPROVER, name="农业局员工")
+    w.liaison = make_staff(roles.LIAISON, point=w.point, name="联络员")
+    w.pointless = make_staff(roles.LIAISON, name="未分配联络员")
+    w.suspended_liaison = make_staff(roles.LIAISON, point=w.suspended_point, name="暂停点联络员")
+    w.farmer = make_farmer(name="李秀英", groups=("葡萄", "茶叶"))
+    accounts.mark_verified(w.farmer, actor=w.liaison, channel="web")
+    w.gone = make_farmer(name="王阿婆", groups=())
+    accounts.set_active(w.gone, False, actor=w.liaison, channel="web")
+    points.suspend(w.suspended_point, actor=w.admin, channel="web")
+    w.group = db.session.scalars(select(InterestGroup).order_by(InterestGroup.id)).first()
+
+    w.clients = {"anonymous": app.test_client()}
+    for name in ("admin", "staff", "liaison", "pointless", "suspended_liaison"):
+        w.clients[name] = _logged_in(app, getattr(w, name))
+
+    csv = ("姓名,身份证号,手机号,地区代码,产业\n"
+           f"陈阿毛,{next_id_number()},{next_phone()},{CHANGXI},葡萄\n"
+           f"外村人,{next_id_number()},{next_phone()},{BALI},葡萄\n"
+           f"错号码,330282197205090311,{next_phone()},{CHANGXI},\n")
+    response = w.clients["liaison"].post(
+        "/liaison/import", content_type="multipart/form-data",
+        data={"file": (io.BytesIO(csv.encode("utf-8-sig")), "名单.csv"), "consent": "y"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    w.batch = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())).first()
+    assert w.batch.rejected == 2 and "line 3:" in w.batch.report
+    return w
+
+
+def _logged_in(app, user):
+    client = app.test_client()
+    response = client.post("/login", data={"phone": user.phone, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def _url_value(world: World, name: str) -> str:
+    values = {"user_id": world.farmer.id, "point_id": world.point.id, "group_id": world.group.id,
+              "batch_id": world.batch.id, "code": "330282"}
+    if name not in values:
+        raise AssertionError(f"test_i18n does not know how to fill <{name}>: add it to _url_value")
+    return str(values[name])
+
+
+def _get_rules(app, world: World, prefix: str) -> list[str]:
+    """Every GET rule under ``prefix``, with its arguments filled with real ids."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or not (rule.rule == prefix or rule.rule.startswith(prefix + "/")):
+            continue
+        urls.append(re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: _url_value(world, m.group(1)), rule.rule))
+    assert urls, f"no GET rule under {prefix}"
+    return sorted(set(urls))
+
+
+def pages(app, world: World) -> list[tuple[str, str]]:
+    """(who, url) for every page: each area's GET rules seen by each role that has
+    pages there, the public pages, error pages and a few filtered views."""
+    admin_pages = _get_rules(app, world, "/admin") + [
+        f"/admin/accounts/{world.liaison.id}", f"/admin/accounts/{world.admin.id}",
+        f"/admin/points/{world.suspended_point.id}", f"/admin/points/{world.quiet_point.id}/edit",
+        "/admin/regions/?code=all", f"/admin/regions/?code={ZHANGQI}", "/admin/regions/?code=330282107",
+        f"/admin/regions/?code={CHANGXI}", "/admin/points/?status=suspended&q=村", f"/admin/points/?region={ZHANGQI}",
+        "/admin/points/?region=999", "/admin/points/quiet?days=0", "/admin/accounts/?role=liaison&active=1",
+        "/admin/accounts/?q=没有这个人", "/admin/audit/?channel=web", "/admin/audit/?since=yesterday",
+        "/admin/points/999999"]
+    found = [("anonymous", url) for url in ("/", "/welcome", "/login", "/no-such-page")]
+    found += [(who, url) for who in ("admin", "staff") for url in admin_pages]
+    found += [("staff", url) for url in _get_rules(app, world, "/bureau")]
+    found += [("liaison", url) for url in _get_rules(app, world, "/liaison") + ["/liaison/?q=没有这个人", "/admin/"]]
+    found += [("pointless", "/liaison/"), ("suspended_liaison", "/liaison/"),
+              ("suspended_liaison", "/liaison/farmers/new")]
+    return found
+
+
+def _audit_vocabulary() -> set[str]:
+    words = set(CHANNELS)
+    for entry in db.session.scalars(select(AuditEntry)):
+        words |= {entry.action, entry.channel, entry.target_type}
+        stack = [entry.details or {}]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, dict):
+                words |= set(value)
+                stack += list(value.values())
+            elif isinstance(value, list):
+                stack += value
+            elif isinstance(value, str):
+                words.add(value)
+    return {w for w in words if w}
+
+
+def visible_text(body: str) -> str:
+    """What a reader sees or hears: text without scripts, styles and tags, plus the
+    attributes that are read out (aria-label, title, placeholder, alt)."""
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    said = re.findall(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"', body)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body) + " " + " ".join(said))
+
+
+def english_left(body: str, data: list[str], audit_words: set[str]) -> list[str]:
+    """The English words on a Chinese page, after the allowlist and stored data."""
+    raw: list[str] = []
+
+    def pull(match: re.Match) -> str:
+        raw.append(match.group(0))
+        return " "
+
+    body = AUDIT_FILTERS.sub(pull, body)
+    body = AUDIT_TABLE.sub(lambda table: AUDIT_RAW_CELLS.sub(pull, table.group(0)), body)
+    audit_text = visible_text(" ".join(raw))
+    for word in sorted(audit_words, key=len, reverse=True):
+        audit_text = re.sub(rf"(?<![A-Za-z_]){re.escape(word)}(?![A-Za-z_])", " ", audit_text)
+    text = REPORT_LINE.sub(" ", visible_text(body) + "\n" + audit_text)
+    for literal in (*LITERALS, *sorted(data, key=len, reverse=True)):
+        text = text.replace(literal, " ")
+    return sorted({w for w in ENGLISH_WORD.findall(text) if w not in ALLOWED_WORDS})
+
+
+def html_lang(body: str) -> str | None:
+    found = re.search(r'<html lang="([^"]+)"', body)
+    return found.group(1) if found else None
+
+
+def switch_link(body: str) -> str | None:
+    found = re.search(r'<a class="lang" href="([^"]+)"', body)
+    return html.unescape(found.group(1)) if found else None
+
+
+def render(client, url: str):
+    """Follow redirects; return (the response, the path and query it ended on)."""
+    response = client.get(url, follow_redirects=True)
+    final = response.request.path + (f"?{response.request.query_string.decode()}"
+                                     if response.request.query_string else "")
+    return response, final
+
+
+def _expected_status(who: str, url: str) -> int:
+    if url in ("/no-such-page", "/admin/points/999999"):
+        return 404
+    if (who, url) == ("liaison", "/admin/"):
+        return 403
+    return 200
+
+
+def test_every_page_renders_in_chinese_with_no_english_left(app, world):
+    data = [g.name_en for g in db.session.scalars(select(InterestGroup))] + [world.batch.filename]
+    audit_words = _audit_vocabulary()
+    problems, html_pages = [], 0
+    for who, url in pages(app, world):
+        response, final = render(world.clients[who], url)
+        expected = _expected_status(who, url)
+        assert response.status_code == expected, (who, url, response.status_code)
+        if response.mimetype != "text/html":  # the CSV downloads (farmer list, rejected rows) are files
+            assert response.mimetype == "text/csv", (who, url, response.mimetype)
+            continue
+        html_pages += 1
+        body = response.get_data(as_text=True)
+        if html_lang(body) != "zh-CN":
+            problems.append((who, final, "html lang", html_lang(body)))
+        left = english_left(body, data, audit_words)
+        if left:
+            problems.append((who, final, left))
+    assert html_pages > 40
+    assert not problems, "\n".join(map(str, problems))
+
+
+def test_the_import_report_reasons_are_in_chinese(app, world):
+    """The report keeps its `line N:` prefix; the reasons after it are Chinese."""
+    body = world.clients["liaison"].get(f"/liaison/imports/{world.batch.id}").get_data(as_text=True)
+    lines = REPORT_LINE.split(visible_text(body))[1:]
+    assert len(lines) == 2 and all(CJK.search(reason) for reason in lines), lines
+
+
+def test_every_page_renders_in_english_after_choosing_it(app, world):
+    catalog_zh = [m.string for m in _read_po()
+                  if m.id and isinstance(m.string, str) and len(m.string) >= 5 and "%" not in m.string
+                  and CJK.search(m.string)]
+    assert len(catalog_zh) > 100
+    for client in world.clients.values():
+        assert client.get("/lang/en").status_code == 302
+    problems = []
+    for who, url in pages(app, world):
+        response, final = render(world.clients[who], url)
+        expected = _expected_status(who, url)
+        if response.status_code != expected:
+            problems.append((who, url, response.status_code))
+            continue
+        if response.mimetype != "text/html":
+            continue
+        body = response.get_data(as_text=True)
+        # the import report is stored as written, in the language of whoever uploaded the file
+        text = visible_text(body).replace(world.batch.report, " ")
+        leaked = [s for s in catalog_zh if s in text]
+        if html_lang(body) != "en" or leaked:
+            problems.append((who, final, html_lang(body), leaked))
+    assert not problems, "\n".join(map(str, problems))
+
+
+def test_the_language_switch_is_on_every_page_and_leads_back_to_it(app, world):
+    problems = []
+    for who, url in pages(app, world):
+        client = world.clients[who]
+        response, final = render(client, url)
+        if response.mimetype != "text/html":
+            continue
+        for here, there in (("zh-CN", "en"), ("en", "zh")):
+            body = response.get_data(as_text=True)
+            link = switch_link(body)
+            target = urlsplit(link or "")
+            if (html_lang(body) != here or target.path != f"/lang/{there}"
+                    or [unquote(v) for v in parse_qs(target.query).get("next", [])] != [unquote(final)]):
+                problems.append((who, final, here, link))
+                break
+            switched = client.get(link)
+            if switched.status_code != 302 or unquote(switched.headers["Location"]) != unquote(final):
+                problems.append((who, final, here, switched.status_code, switched.headers.get("Location")))
+                break
+            response = client.get(final)
+        client.get("/lang/zh")  # whatever happened, the next page starts in Chinese
+    assert not problems, "\n".join(map(str, problems))
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/x", "http:/evil.example",
+                                    "/\\evil.example", "javascript:alert(1)", "evil.example"])
+def test_the_language_switch_never_leaves_the_site(app, target):
+    client = app.test_client()
+    response = client.get("/lang/en", query_string={"next": target})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    parts = urlsplit(location)
+    assert not parts.scheme and not parts.netloc and location.startswith("/") and not location.startswith("//")
+    if target.startswith("//"):
+        assert location == "/"
+    assert html_lang(client.get("/").get_data(as_text=True)) == "en"  # the choice itself is kept
+
+
+def test_an_unknown_language_changes_nothing(app):
+    client = app.test_client()
+    response = client.get("/lang/fr", query_string={"next": "/login"})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert html_lang(client.get("/login").get_data(as_text=True)) == "zh-CN"
