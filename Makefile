@@ -37,6 +37,7 @@ test: $(VENV)/.installed translations browser-deps
 
 bench: $(VENV)/.installed translations
 	$(BIN)/python bench/import_5000.py
+	$(BIN)/python bench/webhook_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

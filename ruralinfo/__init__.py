@@ -14,6 +14,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _configure(app, test_config)
 
     from ruralinfo import extensions, i18n, security, web
+    from ruralinfo.audit import labels
     from ruralinfo.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -27,7 +28,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
     web.init_app(app)
+    labels.init_app(app)
     _register_blueprints(app)
+    _register_sms_commands()
+    _register_gateways()
     _register_cli(app)
     return app
 
@@ -73,6 +77,28 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(bureau_bp, url_prefix="/bureau")
     app.register_blueprint(liaison_bp, url_prefix="/liaison")
+    from mailbox.views import bp as mailbox_bp; app.register_blueprint(mailbox_bp, url_prefix="/mailbox")  # noqa: E702
+    from mailbox.liaison_views import bp as letters_bp; app.register_blueprint(letters_bp, url_prefix="/liaison/letters")  # noqa: E702,E501
+    from ruralinfo.sms.webhooks import bp as twilio_bp
+
+    app.register_blueprint(twilio_bp)
+    from ruralinfo.dev import phone
+
+    phone.init_app(app)
+
+
+def _register_sms_commands() -> None:
+    """The feature packages' SMS commands first (they lead the help text), then the core's."""
+    from mailbox import commands as mailbox_commands
+    from ruralinfo.sms import core_commands
+
+    mailbox_commands.register()
+    core_commands.register()
+
+
+def _register_gateways() -> None:
+    """SMS backends register themselves by name when imported."""
+    from ruralinfo.sms.gateways import outbox, twilio  # noqa: F401
 
 
 def _register_cli(app: Flask) -> None:

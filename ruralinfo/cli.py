@@ -74,6 +74,7 @@ def worker(burst: bool) -> None:
 
 def init_app(app: Flask) -> None:
     from ruralinfo.accounts.cli import users_cli
+    from ruralinfo.sms.cli import outbox_command, sms_cli
 
-    for command in (regions_cli, users_cli, create_staff, demo, worker):
+    for command in (regions_cli, users_cli, create_staff, demo, worker, outbox_command, sms_cli):
         app.cli.add_command(command)

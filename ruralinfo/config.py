@@ -15,7 +15,7 @@ ENV_KEYS = (
     "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SMS_BACKEND", "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_API_BASE", "PUBLIC_BASE_URL",
     "IDENTITY_KEY", "SMS_SIGNATURE", "TIMEZONE", "QUIET_HOURS", "PROXY_COUNT",
-    "HOTLINE_NUMBER", "COUNTY_CODE",
+    "HOTLINE_NUMBER", "COUNTY_CODE", "SMS_SEND_TIMEOUT",
 )
 
 
@@ -43,6 +43,9 @@ def defaults(instance_path: str) -> dict:
         "PROXY_COUNT": 0,
         "HOTLINE_NUMBER": "12316",
         "COUNTY_CODE": "330282",
+        "SMS_SEND_TIMEOUT": 10.0,
+        "SMS_RETRY_DELAY": 30,
+        "SMS_MAX_ATTEMPTS": 5,
         "PASSWORD_HASH_METHOD": "scrypt",
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
@@ -66,6 +69,8 @@ def from_environment() -> dict:
     found = {key: os.environ[key] for key in ENV_KEYS if os.environ.get(key)}
     if "PROXY_COUNT" in found:
         found["PROXY_COUNT"] = int(found["PROXY_COUNT"])
+    if "SMS_SEND_TIMEOUT" in found:
+        found["SMS_SEND_TIMEOUT"] = float(found["SMS_SEND_TIMEOUT"])
     return found
 
 
@@ -89,7 +94,14 @@ def derive(config: dict) -> None:
 
 
 def validate(config: dict, *, debug: bool) -> None:
-    """Refuse default or weak secrets outside debug and testing."""
+    """Refuse default or weak secrets outside debug and testing, and an SMS
+    backend that cannot work."""
+    if config["SMS_BACKEND"] == "twilio":
+        missing = [key for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM") if not config.get(key)]
+        if missing:
+            raise ConfigError(f"SMS_BACKEND is twilio but {', '.join(missing)} not set.")
+        if config.get("TWILIO_API_BASE") and not config.get("TESTING"):
+            raise ConfigError("TWILIO_API_BASE is for tests only: unset it to reach Twilio.")
     if debug or config.get("TESTING"):
         return
     if config["SECRET_KEY"] == DEV_SECRET_KEY or len(config["SECRET_KEY"]) < 16:

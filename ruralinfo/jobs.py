@@ -69,4 +69,4 @@ def make_worker(worker_class=None):
 def run_worker(*, burst: bool = False) -> None:
     if not current_app.config.get("REDIS_URL"):
         raise SystemExit("REDIS_URL is not set: jobs run inline, no worker is needed.")
-    make_worker().work(burst=burst)
+    make_worker().work(burst=burst, with_scheduler=True)  # runs retries scheduled with enqueue_in

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -32,6 +32,8 @@ def home_for(user) -> str:
         return url_for("bureau.index")
     if user.has_role(roles.LIAISON):
         return url_for("liaison.index")
+    if user.has_role(roles.FARMER) and "mailbox.inbox" in current_app.view_functions:
+        return url_for("mailbox.inbox")
     return url_for("home.index_public")
 
 

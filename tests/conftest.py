@@ -255,3 +255,38 @@ def page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+# --- SMS -------------------------------------------------------------------------------------
+
+_sids = count(1)
+
+
+@pytest.fixture
+def signed_post(app, client):
+    """POST form ``params`` to a webhook ``path`` with a real Twilio signature,
+    computed for ``url`` (by default PUBLIC_BASE_URL + path, as Twilio does)."""
+    from ruralinfo.sms.webhooks import sign
+
+    def post(path: str, params: dict, url: str | None = None, signature: str | None = None):
+        target = url or app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+        headers = {"X-Twilio-Signature": signature if signature is not None else sign(target, params)}
+        return client.post(path, data=params, headers=headers)
+    return post
+
+
+@pytest.fixture
+def text_in(signed_post):
+    """A text from ``phone`` arriving at the inbound webhook; returns (response, reply text)."""
+    import xml.etree.ElementTree as ET
+
+    def send(phone: str, body: str, sid: str | None = None):
+        params = {"MessageSid": sid or f"SM{next(_sids):032x}", "From": phone, "To": "+8610690000",
+                  "Body": body, "AccountSid": "AC" + "0" * 32, "NumMedia": "0"}
+        response = signed_post("/twilio/sms", params)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        root = ET.fromstring(response.get_data())
+        assert root.tag == "Response"
+        message = root.find("Message")
+        return response, (message.text if message is not None else None)
+    return send

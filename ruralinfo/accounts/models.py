@@ -83,8 +83,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
-    groups: Mapped[list[InterestGroup]] = relationship(secondary=user_groups, lazy="selectin",
+    # Loaded when used (an SMS needs neither); lists that show them use selectinload.
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="select")
+    groups: Mapped[list[InterestGroup]] = relationship(secondary=user_groups, lazy="select",
                                                        order_by=InterestGroup.id)
     region = relationship("Region", lazy="joined")
     liaison_point = relationship("LiaisonPoint", back_populates="liaisons",

@@ -269,6 +269,21 @@ def set_active(user: User, active: bool, *, actor: User, channel: str) -> None:
     db.session.commit()
 
 
+def set_sms_opt_out(user: User, opted_out: bool, *, actor: User | None, channel: str, commit: bool = True) -> bool:
+    """Stop (or restart) broadcasts and other non-essential SMS to ``user``; holds
+    from the moment it is stored. Returns True when something changed."""
+    if user.sms_opt_out == opted_out:
+        return False
+    user.sms_opt_out = opted_out
+    user.sms_opt_out_at = now_utc()
+    audit.record("sms.opt_out" if opted_out else "sms.opt_in", user, actor=actor, channel=channel)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return True
+
+
 # --- queries --------------------------------------------------------------------------------
 
 def farmers(scope: list[str] | None, *, search: str = "", region_code: str = "", include_inactive: bool = True):

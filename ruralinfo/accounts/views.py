@@ -1,12 +1,15 @@
-"""Staff log-in and log-out (farmers log in with an SMS code, see the mailbox)."""
+"""Log-in and log-out: staff by password, farmers by a one-time SMS code."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, ValidationError
 
-from ruralinfo.accounts import services
+from ruralinfo.accounts import otp, phones, roles, services
 from ruralinfo.accounts.forms import LoginForm
 from ruralinfo.extensions import limiter
 from ruralinfo.timeutil import to_local
@@ -48,3 +51,91 @@ def _safe_next() -> str | None:
     if target.startswith("/") and not target.startswith("//"):
         return target
     return None
+
+
+# --- farmers: log in with a code sent by SMS ----------------------------------------------------
+
+CODE_PHONE, CODE_NEXT = "code_login_phone", "code_login_next"  # session keys (the code never is one)
+
+
+class CodeRequestForm(FlaskForm):
+    phone = StringField(_l("Mobile number"), validators=[DataRequired()],
+                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code from the SMS"), validators=[DataRequired()],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 12})
+
+    def validate_code(self, field):
+        code = otp.clean_code(field.data)
+        if len(code) != otp.CODE_DIGITS or not code.isdigit():
+            raise ValidationError(_l("The code has %(n)s digits.", n=otp.CODE_DIGITS))
+
+
+def _code_home(user) -> str:
+    return url_for("mailbox.inbox") if user.has_role(roles.FARMER) else home_for(user)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def code_request():
+    """Ask for a code. Registered or not, the number gets the same answer."""
+    if current_user.is_authenticated:
+        return redirect(_code_home(current_user))
+    form = CodeRequestForm()
+    if form.validate_on_submit():
+        try:
+            result = otp.request_code(form.phone.data, address=request.remote_addr or "")
+        except phones.PhoneError as err:
+            form.phone.errors = [*form.phone.errors, err.message]
+        else:
+            session[CODE_PHONE] = result.phone
+            session.pop(CODE_NEXT, None)
+            if _safe_next():
+                session[CODE_NEXT] = _safe_next()
+            if result.status == otp.LIMITED:
+                flash(_l("Too many codes were asked for this number today. Use the last code you received, "
+                         "or try again tomorrow.") if result.window.days else
+                      _l("Too many codes were asked for this number. Use the last code you received, "
+                         "or wait 10 minutes and ask again."), "error")
+            return redirect(url_for(".code_enter"))
+    elif request.method == "GET" and session.get(CODE_PHONE):
+        form.phone.data = phones.display(session[CODE_PHONE])
+    return render_template("auth/code.html", form=form)
+
+
+@bp.route("/login/code/enter", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def code_enter():
+    if current_user.is_authenticated:
+        return redirect(_code_home(current_user))
+    phone = session.get(CODE_PHONE)
+    if not phone:
+        return redirect(url_for(".code_request"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        result = otp.verify_code(phone, form.code.data)
+        if result.user is not None:
+            target = session.pop(CODE_NEXT, None)
+            session.pop(CODE_PHONE, None)
+            login_user(result.user)
+            return redirect(target or _code_home(result.user))
+        if result.error == otp.EXPIRED:
+            flash(_l("This code can no longer be used: it is older than %(n)s minutes, was used already, or "
+                     "was typed wrong too many times. Ask for a new code.", n=otp.CODE_MINUTES), "error")
+        else:
+            form.code.errors = [*form.code.errors, _l("Wrong code. Check the SMS and try again.")]
+    form.code.data = ""  # a typed code is never sent back in a page
+    return render_template("auth/code_enter.html", form=form, phone=phone, minutes=otp.CODE_MINUTES)
+
+
+@bp.errorhandler(429)
+def too_many(_err):
+    """The per-address limits: on the code pages, say what to do."""
+    if request.endpoint in ("auth.code_request", "auth.code_enter"):
+        flash(_l("Too many log-in attempts from this connection. Wait an hour and try again, "
+                 "or ask your village liaison point for help."), "error")
+        return render_template("auth/code.html", form=CodeRequestForm(), limited=True), 429
+    return render_template("error.html", code=429,
+                           message=_l("Too many attempts. Wait a minute and try again.")), 429

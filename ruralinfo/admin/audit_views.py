@@ -9,6 +9,7 @@ from ruralinfo.admin import queries
 from ruralinfo.admin.blueprint import bp
 from ruralinfo.admin.common import filters_of, paginate
 from ruralinfo.admin.forms import AuditFilterForm
+from ruralinfo.audit import labels
 from ruralinfo.audit import services as audit
 
 PER_PAGE = 50
@@ -17,9 +18,12 @@ PER_PAGE = 50
 @bp.get("/audit/", endpoint="audit")
 def audit_log():
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", str(_l("Any action")))] + [(a, a) for a in audit.actions()]
-    form.channel.choices = [("", str(_l("Any channel")))] + [(c, c) for c in queries.CHANNELS]
-    form.target_type.choices = [("", str(_l("Any target")))] + [(t, t) for t in queries.target_types()]
+    form.action.choices = [("", str(_l("Any action")))] + [(a, labels.label(labels.ACTIONS, a))
+                                                           for a in audit.actions()]
+    form.channel.choices = [("", str(_l("Any channel")))] + [(c, labels.label(labels.CHANNELS, c))
+                                                             for c in queries.CHANNELS]
+    form.target_type.choices = [("", str(_l("Any target")))] + [(t, labels.label(labels.TARGETS, t))
+                                                                for t in queries.target_types()]
     stmt = None
     if form.validate():
         stmt = queries.audit_log(action=form.action.data or "", channel=form.channel.data or "",

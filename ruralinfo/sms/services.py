@@ -34,14 +34,21 @@ def queue_sms(to: str, body: str, *, kind: str, cause: str = "", user=None, forc
                               segments=counted.segments, encoding=counted.encoding, status=status_value,
                               attempts=0, last_error="", gateway="")
     db.session.add(message)
+    db.session.info.setdefault("sms_pending", []).append(message)
     return message
+
+
+def dispatch_pending() -> None:
+    """After a commit: hand every message queued in this session to the send job."""
+    pending = db.session.info.pop("sms_pending", [])
+    dispatch(pending)
 
 
 def dispatch(messages) -> None:
     """After the commit: hand queued messages to the send job (inline without Redis).
 
-    A stopped Redis leaves them queued, not lost: ``flask --app wsgi sms resend-queued``
-    (or the next worker sweep) picks them up."""
+    A stopped Redis leaves them queued, not lost: ``flask --app wsgi sms sweep``
+    picks them up."""
     from ruralinfo.sms import tasks
 
     for message in messages:

@@ -18,6 +18,8 @@ AREAS = {
     "/admin": {roles.ADMIN, roles.STAFF, roles.APPROVER},
     "/liaison": {roles.LIAISON},
     "/bureau": {roles.STAFF, roles.APPROVER},
+    "/mailbox": {roles.FARMER},
+    "/dev": set(roles.STAFF_ROLES),
 }
 WHO = ["anonymous", roles.FARMER, roles.LIAISON, roles.EXPERT, roles.STAFF, roles.APPROVER, roles.ADMIN]
 

@@ -7,7 +7,7 @@ an SMPP/Kannel backend will be another entry here).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -48,9 +48,10 @@ class Gateway(Protocol):
     def send(self, to: str, body: str, callback_url: str | None) -> SendResult:
         """Hand one text to the provider. Raises GatewayError or SendOutcomeUnknown."""
 
-    def find(self, to: str, body: str, since: datetime) -> SendResult | None:
+    def find(self, to: str, body: str, since: datetime, *, exclude: Collection[str] = ()) -> SendResult | None:
         """Look a message up at the provider (after an unknown outcome): the one to
-        ``to`` with this ``body`` created at or after ``since`` (naive UTC), or None."""
+        ``to`` with this ``body`` created at or after ``since`` (naive UTC), whose
+        provider id is not in ``exclude`` (ids already matched to other rows), or None."""
 
 
 _FACTORIES: dict[str, Callable[[dict], Gateway]] = {}

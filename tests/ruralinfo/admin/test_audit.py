@@ -1,6 +1,8 @@
 """The audit log page: filters, and no way to change an entry."""
 from __future__ import annotations
 
+import re
+
 from datetime import timedelta
 
 import pytest
@@ -30,7 +32,7 @@ def setup(make_staff, make_point, make_farmer, login):
 def listed(client, **args) -> list[str]:
     text = client.get("/admin/audit/", query_string=args).get_data(as_text=True)
     body = text.split("<tbody>")[1].split("</tbody>")[0]
-    return [chunk.split("</code>")[0] for chunk in body.split("<code>")[1:]]
+    return re.findall(r'data-action="([^"]+)"', body)
 
 
 def test_filters(client, setup):
@@ -63,10 +65,10 @@ def test_paginated(client, setup, app):
         audit.record("test.bulk", ("thing", i), actor=admin)
     db.session.commit()
     first = client.get("/admin/audit/?action=test.bulk").get_data(as_text=True)
-    assert "Page 1 of 2" in first and first.count("<code>test.bulk</code>") == 50
+    assert "Page 1 of 2" in first and first.count('data-action="test.bulk"') == 50
     assert "page=2" in first and "action=test.bulk" in first.split('class="pager"')[1]
     second = client.get("/admin/audit/?action=test.bulk&page=2").get_data(as_text=True)
-    assert second.count("<code>test.bulk</code>") == 10
+    assert second.count('data-action="test.bulk"') == 10
 
 
 def test_no_route_can_change_or_delete_audit_entries(app, client, setup):

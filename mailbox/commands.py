@@ -1,0 +1,86 @@
+"""The mailbox's SMS commands: 卖/SELL, 买/BUY, 回复/REPLY, 我的/MY, and the
+fallback that turns any other text into a letter to the farmer's liaison point."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from mailbox import services
+from mailbox.models import BUY, SELL
+from ruralinfo.extensions import db
+from ruralinfo.sms import commands, parsing
+
+
+def _post(kind: str):
+    def handler(inbound: commands.Inbound, rest: str) -> str:
+        if not rest:
+            if kind == SELL:
+                return _("Write what you sell after SELL, e.g.: SELL potatoes 500 jin 1.5 yuan/jin")
+            return _("Write what you want to buy after BUY, e.g.: BUY grape seedlings 200")
+        try:
+            post = services.create_post(inbound.user, kind, rest, channel="sms", inbound_id=inbound.message.id,
+                                        commit=False)
+        except services.MailboxError as err:
+            return next(iter(err.errors.values()))
+        if kind == SELL:
+            return _("Your supply post no. %(n)s is saved: %(text)s", n=post.id, text=post.text)
+        return _("Your demand post no. %(n)s is saved: %(text)s", n=post.id, text=post.text)
+    return handler
+
+
+def reply(inbound: commands.Inbound, rest: str) -> str:
+    number, text = parsing.leading_number(rest)
+    if number is None or not text:
+        return _("To reply to a letter, send REPLY, its number and your answer, e.g.: REPLY 12 thank you")
+    try:
+        letter = services.reply(number, sender=inbound.user, body=text, channel="sms",
+                                inbound_id=inbound.message.id, commit=False)
+    except services.LetterNotFound:
+        return _("There is no letter no. %(n)s in your mailbox.", n=number)
+    except services.MailboxError as err:
+        return next(iter(err.errors.values()))
+    to = letter.recipient.name if letter.recipient is not None else letter.recipient_point.name
+    return _("Your reply to letter %(n)s is sent to %(to)s.", n=number, to=to)
+
+
+def mine(inbound: commands.Inbound, _rest: str) -> str:
+    user = inbound.user
+    posts = services.open_posts(user)[:5]
+    unread = db.session.scalars(services.inbox(user).where(services.Letter.read_at.is_(None)).limit(5)).all()
+    parts = []
+    if posts:
+        parts.append(_("Open posts:") + " " + "; ".join(
+            f"{p.id} {(_('SELL') if p.kind == SELL else _('BUY'))} {p.text[:12]}" for p in posts))
+    else:
+        parts.append(_("No open posts."))
+    if unread:
+        parts.append(_("Unread letters:") + " " + "; ".join(
+            f"{letter.id} {services.sender_label(letter)}" for letter in unread) + ". "
+            + _("Send REPLY and the number to answer."))
+    else:
+        parts.append(_("No unread letters."))
+    return " ".join(parts)
+
+
+def to_liaison_point(inbound: commands.Inbound, text: str) -> str:
+    """A text that is no command: a letter to the farmer's liaison point."""
+    if not (inbound.message.body or "").strip():
+        return _("Your message was empty. Send HELP to see what you can send.")
+    point = services.point_of_farmer(inbound.user)
+    if point is None:
+        return _("Your message is saved. The agriculture bureau will contact you. Send HELP to see what you can send.")
+    body = (inbound.message.body or text or "-")[: services.MAX_LETTER]  # a letter holds any text a phone sends
+    services.send_letter(sender=inbound.user, recipient_point=point, body=body, channel="sms",
+                         inbound_id=inbound.message.id, commit=False)
+    return _("Your message is passed to %(point)s, who will answer you. Send HELP to see what you can send.",
+             point=point.name)
+
+
+def register() -> None:
+    commands.register("卖", "SELL", handler=_post(SELL), name="sell",
+                      summary=_l("SELL what, how much, price – a supply post"))
+    commands.register("买", "BUY", handler=_post(BUY), name="buy", summary=_l("BUY what, how much – a demand post"))
+    commands.register("回复", "REPLY", handler=reply, name="reply",
+                      summary=_l("REPLY number text – answer a letter"))
+    commands.register("我的", "MY", handler=mine, name="my", summary=_l("MY – your posts and unread letters"))
+    commands.register_fallback(to_liaison_point)

@@ -1,0 +1,115 @@
+"""The liaison's side of the mailbox: the letters farmers send to their point
+(their free-text SMS land here too), read and answered in their threads.
+
+A blueprint of the mailbox package mounted under ``/liaison/letters``: the core
+(``ruralinfo.liaison``) never imports the mailbox, so its nav finds the unread
+count through the context processor below, when this blueprint is registered.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from mailbox import services
+from mailbox.forms import LetterForm
+from mailbox.models import Letter
+from ruralinfo.accounts import roles
+from ruralinfo.accounts.models import User
+from ruralinfo.audit.services import WEB
+from ruralinfo.extensions import db
+from ruralinfo.liaison import services as liaison
+from ruralinfo.liaison.models import LiaisonPoint
+from ruralinfo.web import guard_area
+
+bp = Blueprint("liaison_letters", __name__)
+guard_area(bp, (roles.LIAISON,))
+PER_PAGE = 50
+
+
+def unread_for_point(point: LiaisonPoint | None) -> int:
+    if point is None:
+        return 0
+    unread = services.point_inbox(point).where(Letter.read_at.is_(None)).order_by(None)
+    return db.session.scalar(select(func.count()).select_from(unread.subquery()))
+
+
+@bp.app_context_processor
+def _liaison_nav():
+    """``liaison_letters_unread()`` for the liaison console's nav (evaluated only there)."""
+    def unread() -> int:
+        if not current_user.is_authenticated or not current_user.has_role(roles.LIAISON):
+            return 0
+        return unread_for_point(liaison.point_of(current_user))
+    return {"liaison_letters_unread": unread}
+
+
+@bp.before_request
+def _load_point():
+    g.point = liaison.point_of(current_user)
+
+
+def _thread_or_404(letter_id: int) -> list[Letter]:
+    if g.point is None:
+        abort(404)
+    try:
+        return services.thread(letter_id, current_user)
+    except services.LetterNotFound:
+        abort(404)
+
+
+def _farmer_of(letters: list[Letter], point: LiaisonPoint) -> User | None:
+    """Whom the point talks with in this thread: the latest writer to it, or the
+    latest person it wrote to."""
+    for letter in reversed(letters):
+        if letter.recipient_point_id == point.id and letter.sender is not None:
+            return letter.sender
+        if letter.sender_point_id == point.id and letter.recipient is not None:
+            return letter.recipient
+    return None
+
+
+@bp.get("/")
+def index():
+    """The letters to the liaison's point, unread first, newest first."""
+    pagination = None
+    if g.point is not None:
+        stmt = services.point_inbox(g.point).order_by(None).order_by(Letter.read_at.is_not(None), Letter.id.desc())
+        page = max(request.args.get("page", 1, type=int), 1)
+        pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+    return render_template("liaison/letters.html", point=g.point, pagination=pagination,
+                           unread=unread_for_point(g.point))
+
+
+@bp.get("/<int:letter_id>")
+def letter(letter_id: int):
+    letters = _thread_or_404(letter_id)
+    services.mark_read(letters, current_user)
+    return render_template("liaison/letters_thread.html", point=g.point, letters=letters, letter_id=letter_id,
+                           farmer=_farmer_of(letters, g.point), form=LetterForm())
+
+
+@bp.post("/<int:letter_id>/reply")
+def reply(letter_id: int):
+    """Answer in the thread, in the point's name and the liaison's real name; the
+    farmer also gets it by SMS."""
+    letters = _thread_or_404(letter_id)
+    farmer = _farmer_of(letters, g.point)
+    form = LetterForm()
+    if form.validate_on_submit():
+        # answer the latest letter of the thread that came to the point (else the one shown)
+        received = [item.id for item in letters if item.recipient_point_id == g.point.id]
+        try:
+            new = services.reply(received[-1] if received else letter_id, sender=current_user,
+                                 body=form.body.data, channel=WEB)
+        except services.MailboxError as err:
+            form.body.errors = [*form.body.errors, *err.errors.values()]
+        except services.LetterNotFound:
+            flash(_l("Nobody to answer in this thread."), "error")
+        else:
+            flash(_l("Your answer is sent to %(name)s.", name=new.recipient.name if new.recipient else
+                     new.recipient_point.name), "success")
+            return redirect(url_for(".letter", letter_id=new.id, _anchor=f"l{new.id}"))
+    return render_template("liaison/letters_thread.html", point=g.point, letters=letters, letter_id=letter_id,
+                           farmer=farmer, form=form)

@@ -1,0 +1,234 @@
+"""Every rule of the farmers' mailbox: letters and their threads, the SMS
+mirror of a letter, supply and demand posts. Called alike from the web pages,
+the SMS commands and (later) the hotline.
+
+Functions that write take ``commit``: the SMS webhook passes False so that a
+command's effects, its stored reply and the inbound message's "handled" mark
+commit together (a repeated webhook then has no second effect).
+"""
+from __future__ import annotations
+
+from flask_babel import force_locale, gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from mailbox.models import BUY, CLOSED, FROM_POINT, OPEN, PERSONAL, SELL, SYSTEM, Letter, Post
+from ruralinfo.accounts import roles
+from ruralinfo.accounts.models import User, UserRole
+from ruralinfo.audit import services as audit
+from ruralinfo.errors import FieldErrors
+from ruralinfo.extensions import db
+from ruralinfo.liaison.models import ACTIVE, LiaisonPoint, point_regions
+from ruralinfo.sms import segments
+from ruralinfo.sms import services as sms
+from ruralinfo.sms.models import LETTER
+from ruralinfo.timeutil import now_utc
+
+MAX_LETTER = 1000
+MAX_POST = 500
+
+
+class MailboxError(FieldErrors):
+    """A letter or post cannot be made as asked."""
+
+
+class LetterNotFound(LookupError):
+    """No letter with that number that this person may see."""
+
+
+def _finish(commit: bool) -> None:
+    if commit:
+        db.session.commit()
+        sms.dispatch_pending()
+    else:
+        db.session.flush()
+
+
+def clean_text(raw: str, limit: int, field: str = "body") -> str:
+    text = " ".join((raw or "").split()) if "\n" not in (raw or "") else (raw or "").strip()
+    if not text:
+        raise MailboxError({field: str(_l("Write something first."))})
+    if len(text) > limit:
+        raise MailboxError({field: str(_l("At most %(n)s characters.", n=limit))})
+    return text
+
+
+# --- liaison points -------------------------------------------------------------------------
+
+def point_of_farmer(user: User) -> LiaisonPoint | None:
+    """The active liaison point that serves the farmer's village (or township):
+    one indexed query on the region code and its prefixes, most specific first."""
+    code = user.region_code
+    if not code:
+        return None
+    prefixes = [code[:n] for n in (12, 9, 6, 4, 2) if n <= len(code)]
+    return db.session.scalar(
+        select(LiaisonPoint).join(point_regions, point_regions.c.point_id == LiaisonPoint.id)
+        .where(LiaisonPoint.status == ACTIVE, point_regions.c.region_code.in_(prefixes))
+        .order_by(func.length(point_regions.c.region_code).desc(), LiaisonPoint.id).limit(1))
+
+
+# --- letters --------------------------------------------------------------------------------
+
+def sender_label(letter: Letter) -> str:
+    """Who a letter is from, as the recipient sees it (real name first)."""
+    if letter.sender_point is not None and letter.kind == FROM_POINT:
+        return letter.sender_point.name
+    if letter.sender is not None:
+        return letter.sender.name
+    return str(_l("Agriculture bureau")) if letter.kind != SYSTEM else str(_l("System notice"))
+
+
+def send_letter(*, sender: User | None, body: str, channel: str, recipient: User | None = None,
+                recipient_point: LiaisonPoint | None = None, kind: str = PERSONAL, reply_to: Letter | None = None,
+                sender_point: LiaisonPoint | None = None, inbound_id: int | None = None,
+                commit: bool = True) -> Letter:
+    """Write a letter to a user or a liaison point; a user also gets it by SMS."""
+    text = clean_text(body, MAX_LETTER)
+    if (recipient is None) == (recipient_point is None):
+        raise ValueError("a letter goes to exactly one user or one liaison point")
+    letter = Letter(kind=kind, sender_id=getattr(sender, "id", None), sender_point_id=getattr(sender_point, "id", None),
+                    recipient_id=getattr(recipient, "id", None), recipient_point_id=getattr(recipient_point, "id", None),
+                    body=text, channel=channel, inbound_id=inbound_id,
+                    thread_id=reply_to.root_id if reply_to is not None else None)
+    db.session.add(letter)
+    db.session.flush()
+    if recipient is not None and recipient.active:
+        mirror_by_sms(letter, recipient)
+    audit.record("letter.send", letter, actor=sender, channel=channel,
+                 details={"to_user": letter.recipient_id, "to_point": letter.recipient_point_id, "kind": kind})
+    _finish(commit)
+    return letter
+
+
+def mirror_by_sms(letter: Letter, recipient: User) -> None:
+    """The short form of a letter by SMS, with how to reply (unless they opted out)."""
+    with force_locale(recipient.language or "zh"):
+        head = _("Letter %(n)s from %(sender)s: ", n=letter.id, sender=sender_label(letter))
+        tail = _(" To reply, text: REPLY %(n)s your answer", n=letter.id)
+        body = segments.truncate(head + letter.body, 2, sms.signature() + tail) + tail
+    sms.queue_sms(recipient.phone, body, kind=LETTER, cause=f"letter:{letter.id}", user=recipient)
+
+
+def reply(letter_id: int, *, sender: User, body: str, channel: str, inbound_id: int | None = None,
+          commit: bool = True) -> Letter:
+    """Answer letter ``letter_id`` in its thread.
+
+    A farmer's answer to a letter from a liaison point goes back to the point
+    (whoever of its liaisons wrote it); a liaison answering a letter to their
+    point writes on the point's behalf; following up one's own letter writes to
+    the same addressee again."""
+    original = db.session.get(Letter, letter_id)
+    if original is None or not _may_read(original, sender):
+        raise LetterNotFound(letter_id)
+    to_user = to_point = sender_point = None
+    kind = PERSONAL
+    if original.recipient_id == sender.id:  # answering a letter one received
+        if original.sender_point_id:
+            to_point = original.sender_point
+        elif original.sender_id:
+            to_user = original.sender
+        else:  # a bureau or system notice: the farmer's own point answers
+            to_point = point_of_farmer(sender)
+    elif original.sender_id == sender.id and original.sender_point_id is None:  # following up one's own letter
+        to_user, to_point = original.recipient, original.recipient_point
+    elif sender.liaison_point_id and sender.liaison_point_id in (original.recipient_point_id, original.sender_point_id):
+        sender_point, kind = db.session.get(LiaisonPoint, sender.liaison_point_id), FROM_POINT
+        to_user = original.sender if original.recipient_point_id == sender.liaison_point_id else original.recipient
+    if to_user is None and to_point is None:
+        raise LetterNotFound(letter_id)
+    return send_letter(sender=sender, body=body, channel=channel, recipient=to_user, recipient_point=to_point,
+                       sender_point=sender_point, kind=kind, reply_to=original, inbound_id=inbound_id,
+                       commit=commit)
+
+
+def _may_read(letter: Letter, user: User) -> bool:
+    if user.id in (letter.recipient_id, letter.sender_id):
+        return True
+    point_ids = {letter.recipient_point_id, letter.sender_point_id} - {None}
+    return bool(point_ids) and user.has_role(roles.LIAISON) and user.liaison_point_id in point_ids
+
+
+def inbox(user: User):
+    """A select of the letters to ``user``, newest first."""
+    return select(Letter).where(Letter.recipient_id == user.id).order_by(Letter.id.desc())
+
+
+def point_inbox(point: LiaisonPoint):
+    return select(Letter).where(Letter.recipient_point_id == point.id).order_by(Letter.id.desc())
+
+
+def sent_by(user: User):
+    return select(Letter).where(Letter.sender_id == user.id).order_by(Letter.id.desc())
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count(Letter.id)).where(Letter.recipient_id == user.id,
+                                                                 Letter.read_at.is_(None)))
+
+
+def thread(letter_id: int, user: User) -> list[Letter]:
+    """The whole thread of a letter ``user`` may read, oldest first; LetterNotFound otherwise."""
+    letter = db.session.get(Letter, letter_id)
+    if letter is None or not _may_read(letter, user):
+        raise LetterNotFound(letter_id)
+    root = letter.root_id
+    letters = db.session.scalars(select(Letter).where(or_(Letter.id == root, Letter.thread_id == root))
+                                 .order_by(Letter.id)).all()
+    return [item for item in letters if _may_read(item, user)]
+
+
+def mark_read(letters: list[Letter], user: User) -> None:
+    changed = False
+    for letter in letters:
+        if letter.read_at is None and (letter.recipient_id == user.id or
+                                       (letter.recipient_point_id and letter.recipient_point_id == user.liaison_point_id)):
+            letter.read_at = now_utc()
+            changed = True
+    if changed:
+        db.session.commit()
+
+
+def villagers(user: User, name: str, limit: int = 20) -> list[User]:
+    """Active accounts of ``user``'s village whose name contains ``name`` (to write to)."""
+    if not user.region_code:
+        return []
+    stmt = (select(User).where(User.region_code == user.region_code, User.active.is_(True), User.id != user.id,
+                               User.role_rows.any(UserRole.role == roles.FARMER))
+            .order_by(User.name).limit(limit))
+    if name.strip():
+        stmt = stmt.where(User.name.contains(name.strip()))
+    return list(db.session.scalars(stmt))
+
+
+# --- posts ----------------------------------------------------------------------------------
+
+def create_post(user: User, kind: str, text: str, *, channel: str, actor: User | None = None,
+                inbound_id: int | None = None, commit: bool = True) -> Post:
+    """A supply (``sell``) or demand (``buy``) post, stored as written."""
+    if kind not in (SELL, BUY):
+        raise ValueError(kind)
+    body = clean_text(text, MAX_POST, "text")
+    post = Post(user_id=user.id, kind=kind, text=body, status=OPEN, channel=channel,
+                created_by_id=(actor or user).id, inbound_id=inbound_id)
+    db.session.add(post)
+    db.session.flush()
+    audit.record("post.create", post, actor=actor or user, channel=channel, details={"kind": kind})
+    _finish(commit)
+    return post
+
+
+def close_post(post: Post, *, actor: User, channel: str) -> None:
+    if post.status != CLOSED:
+        post.status = CLOSED
+        audit.record("post.close", post, actor=actor, channel=channel)
+        db.session.commit()
+
+
+def open_posts(user: User) -> list[Post]:
+    return list(db.session.scalars(select(Post).where(Post.user_id == user.id, Post.status == OPEN)
+                                   .order_by(Post.id.desc())))
+
+
+def posts_of(user: User):
+    return select(Post).where(Post.user_id == user.id).order_by(Post.id.desc())

@@ -1,0 +1,76 @@
+"""What the audit log's codes mean, in the reader's language.
+
+Entries store stable codes (``farmer.register``, ``web``, ``users``, ``phone``);
+the admin view shows these labels. A code missing here is shown as it is.
+"""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+ACTIONS = {
+    "login": _l("Logged in"),
+    "login.locked": _l("Account locked after wrong passwords"),
+    "login.code_sent": _l("Log-in code sent"),
+    "login.code_exhausted": _l("Log-in code used up by wrong attempts"),
+    "login.code": _l("Logged in with an SMS code"),
+    "farmer.register": _l("Farmer registered"),
+    "farmer.update": _l("Farmer changed"),
+    "farmer.verify": _l("ID card seen"),
+    "farmers.export": _l("Farmer list downloaded"),
+    "farmers.import": _l("Spreadsheet imported"),
+    "account.deactivate": _l("Account deactivated"),
+    "account.reactivate": _l("Account reactivated"),
+    "account.roles": _l("Roles changed"),
+    "account.password": _l("Password set"),
+    "staff.create": _l("Staff account created"),
+    "point.create": _l("Liaison point created"),
+    "point.update": _l("Liaison point changed"),
+    "point.suspend": _l("Liaison point suspended"),
+    "point.reactivate": _l("Liaison point reactivated"),
+    "point.liaison_assign": _l("Liaison assigned"),
+    "point.liaison_remove": _l("Liaison removed"),
+    "point.liaison_create": _l("Liaison account created"),
+    "group.create": _l("Interest group added"),
+    "group.rename": _l("Interest group renamed"),
+    "group.deactivate": _l("Interest group deactivated"),
+    "group.reactivate": _l("Interest group reactivated"),
+    "regions.load": _l("Villages loaded"),
+    "letter.send": _l("Letter sent"),
+    "post.create": _l("Post published"),
+    "post.close": _l("Post closed"),
+    "sms.opt_out": _l("Opted out of SMS notices"),
+    "sms.opt_in": _l("Opted in to SMS notices"),
+}
+CHANNELS = {
+    "web": _l("web"), "cli": _l("command line"), "sms": _l("SMS"), "voice": _l("voice"), "api": _l("API"),
+    "import": _l("import"), "system": _l("system"),
+}
+TARGETS = {
+    "users": _l("Account"), "liaison_points": _l("Liaison point"), "interest_groups": _l("Interest group"),
+    "import_batches": _l("Import"), "regions": _l("Regions"), "letters": _l("Letter"), "posts": _l("Post"),
+    "jobs": _l("Job"),
+}
+FIELDS = {
+    "name": _l("name"), "phone": _l("mobile number"), "region": _l("village"), "id": _l("ID number (masked)"),
+    "groups": _l("interest groups"), "language": _l("language"), "active": _l("active"),
+    "verified": _l("verified"), "roles": _l("roles"), "liaison_point": _l("liaison point"),
+    "address": _l("address"), "opening_hours": _l("opening hours"), "status": _l("status"),
+    "regions": _l("villages"), "liaisons": _l("liaisons"), "name_zh": _l("Chinese name"),
+    "name_en": _l("English name"), "kind": _l("kind"), "rows": _l("rows"), "file": _l("file"),
+    "added": _l("added"), "renamed": _l("renamed"), "registered": _l("registered"),
+    "skipped": _l("skipped"), "rejected": _l("rejected"), "batch": _l("import"),
+    "to_user": _l("to account"), "to_point": _l("to liaison point"), "user_id": _l("account"),
+}
+
+
+def label(table: dict, code) -> str:
+    found = table.get(code)
+    return str(found) if found is not None else str(code)
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(lambda code: label(ACTIONS, code), "audit_action")
+    app.add_template_filter(lambda code: label(CHANNELS, code), "audit_channel")
+    app.add_template_filter(lambda code: label(TARGETS, code), "audit_target")
+    app.add_template_filter(lambda code: label(FIELDS, code), "audit_field")

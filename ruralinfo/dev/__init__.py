@@ -1,0 +1,1 @@
+"""Simulators for trying the product and training liaisons (only with the outbox SMS backend)."""

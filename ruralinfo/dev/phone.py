@@ -1,0 +1,97 @@
+"""The phone simulator: text as a farmer through the real signed webhook, and
+see the replies and everything the outbox sent to that phone, live.
+
+It exists only with ``SMS_BACKEND=outbox``: nothing it does leaves the machine.
+Staff see every farmer; a liaison sees their own point's farmers.
+"""
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from ruralinfo.accounts import phones, roles
+from ruralinfo.accounts import services as accounts
+from ruralinfo.extensions import db
+from ruralinfo.liaison import services as liaison
+from ruralinfo.sms.models import InboundMessage, OutboundMessage
+from ruralinfo.sms.webhooks import sign
+from ruralinfo.web import guard_area
+
+bp = Blueprint("dev", __name__)
+guard_area(bp, roles.STAFF_ROLES)
+HISTORY = 60
+
+
+def _scope():
+    if current_user.has_role(roles.ADMIN, roles.STAFF, roles.APPROVER):
+        return accounts.ALL_REGIONS
+    return liaison.scope_of(current_user)
+
+
+def _phone_or_404(raw: str) -> str:
+    """A phone the current user may simulate: one of their farmers, or a number with no account."""
+    try:
+        phone = phones.normalize(raw, mobile=False)
+    except phones.PhoneError:
+        abort(404)
+    owner = accounts.find_by_phone(phone)
+    if owner is not None and accounts.farmer_in_scope(owner.id, _scope()) is None:
+        abort(404)
+    return phone
+
+
+@bp.get("/phone")
+def phone_index():
+    search = request.args.get("q", "")
+    farmers = db.session.scalars(accounts.farmers(_scope(), search=search, include_inactive=False).limit(50)).all()
+    return render_template("dev/phone_index.html", farmers=farmers, search=search)
+
+
+@bp.get("/phone/<path:number>")
+def phone(number: str):
+    phone = _phone_or_404(number)
+    return render_template("dev/phone.html", phone=phone, owner=accounts.find_by_phone(phone),
+                           messages=conversation(phone))
+
+
+@bp.get("/phone/<path:number>/messages.json")
+def phone_messages(number: str):
+    return jsonify([item | {"at": item["at"].isoformat()} for item in conversation(_phone_or_404(number))])
+
+
+@bp.post("/phone/<path:number>/send")
+def phone_send(number: str):
+    """Post the text to our own inbound webhook, signed as Twilio signs it."""
+    phone = _phone_or_404(number)
+    body = request.form.get("body", "")
+    params = {"MessageSid": "SMsim" + uuid.uuid4().hex[:27], "AccountSid": "ACsimulator", "From": phone,
+              "To": current_app.config.get("TWILIO_FROM") or "simulator", "Body": body, "NumMedia": "0"}
+    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("twilio.sms_inbound")
+    response = current_app.test_client().post(url_for("twilio.sms_inbound"), data=params,
+                                              headers={"X-Twilio-Signature": sign(url, params)})
+    if response.status_code != 200:
+        abort(502, description=str(_l("The webhook answered %(code)s.", code=response.status_code)))
+    return redirect(url_for(".phone", number=phone))
+
+
+def conversation(phone: str) -> list[dict]:
+    """What this phone sent and received, oldest first, like a phone shows it."""
+    sent = db.session.scalars(select(InboundMessage).where(InboundMessage.from_phone == phone)
+                              .order_by(InboundMessage.id.desc()).limit(HISTORY)).all()
+    received = db.session.scalars(select(OutboundMessage).where(OutboundMessage.to == phone)
+                                  .order_by(OutboundMessage.id.desc()).limit(HISTORY)).all()
+    items = [{"dir": "out", "at": m.received_at, "body": m.body, "status": "", "kind": ""} for m in sent]
+    signature = current_app.config.get("SMS_SIGNATURE", "")
+    items += [{"dir": "in", "at": m.created_at, "body": signature + m.body, "status": m.status, "kind": m.kind,
+               "segments": m.segments} for m in received]
+    return sorted(items, key=lambda item: item["at"])[-HISTORY:]
+
+
+def init_app(app) -> None:
+    """Only the outbox backend gets the simulator: with a real gateway it does not exist."""
+    if app.config["SMS_BACKEND"] == "outbox":
+        app.register_blueprint(bp, url_prefix="/dev")

@@ -1,0 +1,84 @@
+"""The SMS command registry. Feature packages register their keywords here
+(``register("卖", "SELL", handler=…)``); the webhook asks ``dispatch`` what to do
+with a text. A registered farmer's text is never dropped: what matches no
+command goes to the fallback handler (a letter to their liaison point)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ruralinfo.sms import parsing
+
+
+@dataclass
+class Inbound:
+    """A text being handled: who sent it (a registered, active account), the
+    stored inbound row, and the text as normalized."""
+
+    user: object
+    message: object
+    text: str
+    channel: str = "sms"
+
+
+@dataclass
+class Command:
+    name: str
+    keywords: tuple[str, ...]
+    handler: Callable[[Inbound, str], str | None]
+    exact: bool = False  # the whole message must be the keyword (opt-out words like T, R)
+    summary: object = None  # a lazy string for the help text, e.g. _l("SELL what – a supply post")
+
+
+@dataclass
+class Registry:
+    commands: list[Command] = field(default_factory=list)
+    fallback: Callable[[Inbound, str], str | None] | None = None
+
+    def register(self, *keywords: str, handler, name: str | None = None, exact: bool = False,
+                 summary=None) -> None:
+        name = name or keywords[0]
+        self.commands = [c for c in self.commands if c.name != name]
+        self.commands.append(Command(name, tuple(keywords), handler, exact, summary))
+
+    def summaries(self) -> list[str]:
+        return [str(c.summary) for c in self.commands if c.summary is not None]
+
+    def match(self, text: str) -> tuple[Command | None, str]:
+        """The command ``text`` starts with (the longest keyword wins) and the rest."""
+        cleaned = parsing.strip_noise(text)
+        best: tuple[int, Command, str] | None = None
+        for command in self.commands:
+            for keyword in command.keywords:
+                if command.exact and keyword.casefold() in (text.strip().casefold(), cleaned.casefold()):
+                    return command, ""  # "?" is all punctuation: compare before stripping
+                rest = parsing.split_keyword(cleaned, keyword)
+                if rest is None or (command.exact and rest):
+                    continue
+                if best is None or len(keyword) > best[0]:
+                    best = (len(keyword), command, rest)
+        return (best[1], best[2]) if best else (None, cleaned)
+
+
+registry = Registry()
+
+
+def register(*keywords: str, handler, name: str | None = None, exact: bool = False, summary=None) -> None:
+    """Add (or replace, by name) a command. ``handler(inbound, rest) -> reply text or None``;
+    ``summary`` is its line in the help text."""
+    registry.register(*keywords, handler=handler, name=name, exact=exact, summary=summary)
+
+
+def register_fallback(handler) -> None:
+    """What to do with a registered farmer's text that matches no command."""
+    registry.fallback = handler
+
+
+def dispatch(inbound: Inbound) -> tuple[str, str | None]:
+    """Run the matching command: (command name, reply text or None)."""
+    command, rest = registry.match(inbound.text)
+    if command is not None:
+        return command.name, command.handler(inbound, rest)
+    if registry.fallback is not None:
+        return "fallback", registry.fallback(inbound, inbound.text)
+    return "unhandled", None

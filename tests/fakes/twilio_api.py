@@ -1,0 +1,190 @@
+"""A local fake of Twilio's REST API for Messages, driven by the real twilio client.
+
+Served on 127.0.0.1 (a free port, a thread) it answers what the client sends:
+
+    POST /2010-04-01/Accounts/{sid}/Messages.json        create (201, status queued/accepted)
+    GET  /2010-04-01/Accounts/{sid}/Messages.json        list, newest first (To, From, paging)
+    GET  /2010-04-01/Accounts/{sid}/Messages/{SM…}.json  fetch
+
+with HTTP basic auth checked against the account. Every created message is kept
+in ``messages`` (Twilio's JSON plus ``status_callback``). The next create can be
+made to fail (``fail_next``), be throttled (``throttle_next``), hang after the
+message was recorded (``hang_next``: it went out, the answer never came), and
+the server can ``stop`` (connections refused) and ``start`` again on its port.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import uuid
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from urllib.parse import urlencode
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+API = "/2010-04-01/Accounts/{account}/Messages"
+MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages(?:/(?P<sid>SM\w+))?\.json$")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log(self, type, message, *args):  # noqa: A002 - werkzeug's signature
+        pass
+
+
+def _rfc2822(moment: datetime) -> str:
+    return format_datetime(moment.replace(microsecond=0), usegmt=False).replace("-0000", "+0000")
+
+
+def _error(status: int, code: int, message: str) -> Response:
+    body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status}
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+class FakeTwilio:
+    """The fake API; ``url`` is what TWILIO_API_BASE should be."""
+
+    def __init__(self, account_sid: str, auth_token: str):
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.messages: list[dict] = []
+        self.requests: list[tuple[str, str]] = []   # (method, path) of every request received
+        self.on_create = None                        # called with the record before answering
+        self._faults: list[tuple] = []
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self._server = None
+        self.port = 0
+
+    # --- control -----------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeTwilio:
+        self._release.clear()
+        self._server = make_server("127.0.0.1", self.port, self.wsgi, threaded=True,
+                                   request_handler=_QuietHandler)
+        self.port = self._server.server_port
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Close the port: from now on connections are refused."""
+        self._release.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def fail_next(self, status: int = 400, code: int = 21211, message: str | None = None) -> None:
+        """The next create is refused with Twilio's error JSON (default: invalid To)."""
+        self._faults.append(("fail", status, code, message))
+
+    def throttle_next(self, times: int = 1) -> None:
+        """The next ``times`` creates get 429 Too Many Requests (code 20429), nothing created."""
+        self._faults.extend([("fail", 429, 20429, "Too Many Requests")] * times)
+
+    def hang_next(self, seconds: float = 5.0) -> None:
+        """The next create is recorded, then the answer waits ``seconds`` (longer than the client's timeout)."""
+        self._faults.append(("hang", seconds))
+
+    def set_status(self, sid: str, status: str) -> None:
+        self._find(sid)["status"] = status
+
+    def _find(self, sid: str) -> dict | None:
+        return next((m for m in self.messages if m["sid"] == sid), None)
+
+    # --- the API -----------------------------------------------------------------------
+
+    @Request.application
+    def wsgi(self, request: Request) -> Response:
+        self.requests.append((request.method, request.path))
+        match = MESSAGES.match(request.path)
+        if match is None:
+            return _error(404, 20404, "The requested resource was not found")
+        if not self._authorized(request, match["account"]):
+            return _error(401, 20003, "Authenticate")
+        if request.method == "POST" and match["sid"] is None:
+            return self._create(request)
+        if request.method == "GET" and match["sid"] is None:
+            return self._list(request)
+        if request.method == "GET":
+            found = self._find(match["sid"])
+            return self._json(found) if found else _error(404, 20404, "The requested resource was not found")
+        return _error(405, 20004, "Method not allowed")
+
+    def _authorized(self, request: Request, account: str) -> bool:
+        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        return account == self.account_sid and request.headers.get("Authorization") == f"Basic {expected}"
+
+    def _create(self, request: Request) -> Response:
+        form = request.form
+        with self._lock:
+            fault = self._faults.pop(0) if self._faults else None
+        if fault and fault[0] == "fail":
+            _, status, code, message = fault
+            return _error(status, code, message or f"The 'To' number {form.get('To', '')} is not a valid phone number.")
+        if not form.get("To"):
+            return _error(400, 21604, "A 'To' phone number is required.")
+        if not form.get("Body"):
+            return _error(400, 21602, "Message body is required.")
+        if not (form.get("From") or form.get("MessagingServiceSid")):
+            return _error(400, 21603, "A 'From' phone number is required.")
+        record = self._record(form)
+        if self.on_create is not None:
+            self.on_create(record)
+        if fault and fault[0] == "hang":
+            self._release.wait(fault[1])
+        return self._json(record, status=201)
+
+    def _record(self, form) -> dict:
+        now = _rfc2822(datetime.now(UTC))
+        sid = "SM" + uuid.uuid4().hex
+        service = form.get("MessagingServiceSid")
+        record = {
+            "account_sid": self.account_sid, "api_version": "2010-04-01", "body": form["Body"],
+            "date_created": now, "date_updated": now, "date_sent": None, "direction": "outbound-api",
+            "error_code": None, "error_message": None, "from": form.get("From") or None,
+            "messaging_service_sid": service, "num_media": "0", "num_segments": "1", "price": None,
+            "price_unit": "USD", "sid": sid, "status": "accepted" if service else "queued", "to": form["To"],
+            "uri": f"{API.format(account=self.account_sid)}/{sid}.json",
+            "subresource_uris": {"media": f"{API.format(account=self.account_sid)}/{sid}/Media.json"},
+            "status_callback": form.get("StatusCallback"),
+        }
+        with self._lock:
+            self.messages.append(record)
+        return record
+
+    def _list(self, request: Request) -> Response:
+        args = request.args
+        found = [m for m in reversed(self.messages)
+                 if (not args.get("To") or m["to"] == args["To"])
+                 and (not args.get("From") or m["from"] == args["From"])]
+        size, page = int(args.get("PageSize", 50)), int(args.get("Page", 0))
+        base = API.format(account=self.account_sid) + ".json"
+        query = {k: v for k, v in args.items() if k in ("To", "From")}
+
+        def page_uri(number: int) -> str:
+            return f"{base}?{urlencode({**query, 'PageSize': size, 'Page': number})}"
+
+        chunk = found[page * size:(page + 1) * size]
+        payload = {
+            "messages": [self._public(m) for m in chunk], "page": page, "page_size": size,
+            "start": page * size, "end": page * size + max(len(chunk) - 1, 0),
+            "uri": page_uri(page), "first_page_uri": page_uri(0),
+            "previous_page_uri": page_uri(page - 1) if page else None,
+            "next_page_uri": page_uri(page + 1) if (page + 1) * size < len(found) else None,
+        }
+        return Response(json.dumps(payload), mimetype="application/json")
+
+    def _public(self, record: dict) -> dict:
+        return {k: v for k, v in record.items() if k != "status_callback"}
+
+    def _json(self, record: dict, status: int = 200) -> Response:
+        return Response(json.dumps(self._public(record)), status=status, mimetype="application/json")
