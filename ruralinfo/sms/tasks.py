@@ -20,7 +20,8 @@ from ruralinfo import jobs
 from ruralinfo.extensions import db
 from ruralinfo.sms import gateways, services, status
 from ruralinfo.sms.gateways import GatewayError, SendOutcomeUnknown, SendResult
-from ruralinfo.sms.models import FAILED, QUEUED, SENDING, UNKNOWN, OutboundMessage
+from ruralinfo.accounts.models import User
+from ruralinfo.sms.models import ESSENTIAL, FAILED, QUEUED, SENDING, UNKNOWN, OutboundMessage
 from ruralinfo.timeutil import now_utc
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ def send_message(message_id: int) -> None:
     if not _claim(message_id, gateway.name, claimed_at):
         return  # already sent, being sent, or gone
     message = db.session.get(OutboundMessage, message_id)
+    if _opted_out_meanwhile(message):
+        _update(message, SENDING, status=FAILED, last_error="recipient opted out before sending")
+        db.session.commit()
+        return
     try:
         result = gateway.send(message.to, services.signature() + message.body, None)
     except GatewayError as err:
@@ -115,6 +120,13 @@ def sweep(now: datetime | None = None, limit: int | None = None) -> SweepReport:
 
 
 # --- steps -------------------------------------------------------------------------------
+
+def _opted_out_meanwhile(message: OutboundMessage) -> bool:
+    """An opt-out holds from the moment it is stored: also for texts already queued."""
+    if message.kind in ESSENTIAL or message.user_id is None:
+        return False
+    return bool(db.session.scalar(select(User.sms_opt_out).where(User.id == message.user_id)))
+
 
 def _claim(message_id: int, gateway_name: str, claimed_at: datetime) -> bool:
     result = db.session.execute(

@@ -361,3 +361,22 @@ def test_sms_sweep_command_sends_what_is_due(app, queue_text):
     result = app.test_cli_runner().invoke(sms_cli, ["sweep"])
     assert result.exit_code == 0, result.output
     assert "1 queued" in result.output and load(message_id).status == SENT
+
+
+def test_an_opt_out_stops_texts_already_queued(app, make_farmer):
+    """Queued before the farmer sent TD, sent after: it must not go out."""
+    from ruralinfo.accounts import services as accounts
+    from ruralinfo.sms import services as sms_services
+    from ruralinfo.sms import tasks as sms_tasks
+    from ruralinfo.sms.models import FAILED as FAILED_STATUS
+
+    farmer = make_farmer()
+    notice = sms_services.queue_sms(farmer.phone, "明天有霜冻", kind="notice", user=farmer)
+    reply = sms_services.queue_sms(farmer.phone, "您已退订", kind="reply", user=farmer)
+    db.session.commit()
+    accounts.set_sms_opt_out(farmer, True, actor=farmer, channel="sms")
+    sms_tasks.send_message(notice.id)
+    sms_tasks.send_message(reply.id)
+    db.session.expire_all()
+    assert db.session.get(type(notice), notice.id).status == FAILED_STATUS
+    assert db.session.get(type(reply), reply.id).status == "sent"  # essential texts still go
