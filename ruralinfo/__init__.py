@@ -88,12 +88,15 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_sms_commands() -> None:
-    """The feature packages' SMS commands first (they lead the help text), then the core's."""
+    """The feature packages' SMS commands first (they lead the help text), then the
+    core's; and the features' demo data."""
     from mailbox import commands as mailbox_commands
+    from mailbox import demo as mailbox_demo
     from ruralinfo.sms import core_commands
 
     mailbox_commands.register()
     core_commands.register()
+    mailbox_demo.register()
 
 
 def _register_gateways() -> None:

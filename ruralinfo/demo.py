@@ -36,6 +36,16 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 GIVEN = "建国秀英桂兰志强海燕春梅国平丽娟永红伟明玉珍德胜小红金花建华立新月娥宝林福生美玲长青水根阿毛根娣雪芬"
 
 
+_EXTRAS: list = []
+
+
+def extend(loader) -> None:
+    """Feature packages add their demo data here: ``loader(rng)`` runs after the
+    accounts exist (the core never imports the features)."""
+    if loader not in _EXTRAS:
+        _EXTRAS.append(loader)
+
+
 def has_accounts() -> bool:
     return bool(db.session.scalar(select(func.count(User.id))))
 
@@ -59,6 +69,8 @@ def load(seed: int = 2026) -> str:
     farmers = _farmers(rng, points)
     _spread_history(rng, points)
     db.session.commit()
+    for loader in _EXTRAS:
+        loader(rng)
     return f"Demo county loaded: {len(points)} liaison points, {farmers} farmers, {len(STAFF)} bureau accounts."
 
 

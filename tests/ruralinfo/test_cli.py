@@ -45,6 +45,10 @@ def test_demo_county_is_believable_and_valid(app):
     everyone = db.session.scalars(select(User)).all()
     for role in (roles.ADMIN, roles.STAFF, roles.APPROVER, roles.EXPERT, roles.LIAISON):
         assert any(u.has_role(role) for u in everyone), role
+    from mailbox.models import Letter, Post
+
+    assert db.session.scalar(select(func.count(Post.id))) == 8  # the mailbox has something to show
+    assert db.session.scalar(select(func.count(Letter.id))) >= 2
     again = runner.invoke(args=["demo", "--if-empty"])
     assert "already has accounts" in again.output
     assert db.session.scalar(select(func.count(User.id))) == len(everyone)
