@@ -68,6 +68,7 @@ def to_liaison_point(inbound: commands.Inbound, text: str) -> str:
         return _("Your message was empty. Send HELP to see what you can send.")
     point = services.point_of_farmer(inbound.user)
     if point is None:
+        inbound.outcome = "unrouted"  # listed for the bureau to answer
         return _("Your message is saved. The agriculture bureau will contact you. Send HELP to see what you can send.")
     body = (inbound.message.body or text or "-")[: services.MAX_LETTER]  # a letter holds any text a phone sends
     services.send_letter(sender=inbound.user, recipient_point=point, body=body, channel="sms",

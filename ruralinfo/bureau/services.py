@@ -10,6 +10,7 @@ from ruralinfo.accounts.models import User, UserRole
 from ruralinfo.extensions import db
 from ruralinfo.liaison.models import ACTIVE, LiaisonPoint
 from ruralinfo.regions.models import Region
+from ruralinfo.sms.models import InboundMessage
 
 
 @dataclass
@@ -38,3 +39,9 @@ def summary() -> Summary:
         points=db.session.scalar(select(func.count(LiaisonPoint.id)).where(LiaisonPoint.status == ACTIVE)),
         by_township=[(name, n) for name, n in rows],
     )
+
+
+def unrouted_texts(limit: int = 100) -> list[InboundMessage]:
+    """Texts from registered farmers that no liaison point serves: the bureau answers them."""
+    return list(db.session.scalars(select(InboundMessage).where(InboundMessage.command == "unrouted")
+                                   .order_by(InboundMessage.id.desc()).limit(limit)))

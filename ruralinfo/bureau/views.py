@@ -14,3 +14,9 @@ guard_area(bp, roles.BUREAU)
 @bp.get("/")
 def index():
     return render_template("bureau/index.html", summary=services.summary())
+
+
+@bp.get("/texts")
+def texts():
+    """Farmers' texts that reached no liaison point (their village has none yet)."""
+    return render_template("bureau/texts.html", texts=services.unrouted_texts())

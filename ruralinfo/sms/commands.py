@@ -19,6 +19,7 @@ class Inbound:
     message: object
     text: str
     channel: str = "sms"
+    outcome: str = ""  # a handler may name what happened (e.g. "unrouted"): stored as the command
 
 
 @dataclass
@@ -78,7 +79,9 @@ def dispatch(inbound: Inbound) -> tuple[str, str | None]:
     """Run the matching command: (command name, reply text or None)."""
     command, rest = registry.match(inbound.text)
     if command is not None:
-        return command.name, command.handler(inbound, rest)
+        reply = command.handler(inbound, rest)
+        return inbound.outcome or command.name, reply
     if registry.fallback is not None:
-        return "fallback", registry.fallback(inbound, inbound.text)
-    return "unhandled", None
+        reply = registry.fallback(inbound, inbound.text)
+        return inbound.outcome or "fallback", reply
+    return "unrouted", None

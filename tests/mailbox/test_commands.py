@@ -10,7 +10,8 @@ from ruralinfo.accounts.models import User
 from ruralinfo.extensions import db
 from ruralinfo.sms import services as sms
 from ruralinfo.sms.models import InboundMessage, OutboundMessage
-from tests.conftest import BALI, CHANGXI, OTHER_TOWNSHIP
+from ruralinfo.accounts import roles
+from tests.conftest import BALI, CHANGXI, OTHER_TOWNSHIP, PASSWORD
 
 
 @pytest.fixture
@@ -103,11 +104,15 @@ def test_a_letter_to_the_point_for_anything_else(farmer, text_in):
     assert letter.body == "我家的葡萄叶子发黄怎么办" and "长溪村联络点" in reply
 
 
-def test_no_point_still_keeps_the_text(make_farmer, text_in):
-    farmer = make_farmer(region_code=OTHER_TOWNSHIP, phone="+8613800138002")
+def test_no_point_still_keeps_the_text_for_the_bureau(make_farmer, make_staff, text_in, client):
+    farmer = make_farmer(region_code=OTHER_TOWNSHIP, name="远方人", phone="+8613800138002")
     _, reply = text_in(farmer.phone, "有人吗")
     stored = db.session.scalar(select(InboundMessage))
-    assert stored.body == "有人吗" and stored.user_id == farmer.id and reply
+    assert stored.body == "有人吗" and stored.user_id == farmer.id and stored.command == "unrouted" and reply
+    clerk = make_staff(roles.STAFF)
+    client.post("/login", data={"phone": clerk.phone, "password": PASSWORD})
+    page = client.get("/bureau/texts").get_data(as_text=True)
+    assert "有人吗" in page and "远方人" in page
 
 
 def test_reply_to_a_letter_by_sms_lands_in_the_thread(farmer, make_farmer, text_in):
