@@ -1,6 +1,7 @@
 """The SMS commands of the core: help, and leaving or re-joining broadcasts."""
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -10,6 +11,8 @@ from ruralinfo.sms import commands
 
 def help_text(_inbound: commands.Inbound, _rest: str) -> str:
     lines = commands.registry.summaries()
+    if str(get_locale()).startswith("zh"):
+        return _("You can send:") + "；".join(lines)  # Chinese text takes full-width punctuation
     return _("You can send:") + " " + "; ".join(lines)
 
 
