@@ -2,6 +2,7 @@
 fallback that turns any other text into a letter to the farmer's liaison point."""
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -45,21 +46,23 @@ def reply(inbound: commands.Inbound, rest: str) -> str:
 
 def mine(inbound: commands.Inbound, _rest: str) -> str:
     user = inbound.user
+    chinese = str(get_locale()).startswith("zh")
+    sep, stop = ("；", "。") if chinese else ("; ", ". ")  # Chinese text takes full-width punctuation
     posts = services.open_posts(user)[:5]
     unread = db.session.scalars(services.inbox(user).where(services.Letter.read_at.is_(None)).limit(5)).all()
+    labels = {SELL: _("SELL"), BUY: _("BUY")}  # outside the f-string: Babel does not look inside one
     parts = []
     if posts:
-        parts.append(_("Open posts:") + " " + "; ".join(
-            f"{p.id} {(_('SELL') if p.kind == SELL else _('BUY'))} {p.text[:12]}" for p in posts))
+        parts.append(_("Open posts:") + sep.join(f"{p.id} {labels[p.kind]} {p.text[:12]}" for p in posts) + stop)
     else:
         parts.append(_("No open posts."))
     if unread:
-        parts.append(_("Unread letters:") + " " + "; ".join(
-            f"{letter.id} {services.sender_label(letter)}" for letter in unread) + ". "
-            + _("Send REPLY and the number to answer."))
+        parts.append(_("Unread letters:") + sep.join(f"{letter.id} {services.sender_label(letter)}"
+                                                    for letter in unread) + stop
+                     + _("Send REPLY and the number to answer."))
     else:
         parts.append(_("No unread letters."))
-    return " ".join(parts)
+    return ("" if chinese else " ").join(parts)
 
 
 def to_liaison_point(inbound: commands.Inbound, text: str) -> str:

@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     web.init_app(app)
     labels.init_app(app)
+    from ruralinfo.sms import labels as sms_labels; sms_labels.init_app(app)  # noqa: E702
     _register_blueprints(app)
     _register_sms_commands()
     _register_gateways()

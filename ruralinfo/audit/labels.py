@@ -1,12 +1,15 @@
 """What the audit log's codes mean, in the reader's language.
 
-Entries store stable codes (``farmer.register``, ``web``, ``users``, ``phone``);
+Entries store stable codes (``farmer.register``, ``web``, ``users``, ``phone``),
+and some stored values are codes too (roles, a point's status, a letter's kind);
 the admin view shows these labels. A code missing here is shown as it is.
 """
 from __future__ import annotations
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+
+from ruralinfo.accounts import roles
 
 ACTIONS = {
     "login": _l("Logged in"),
@@ -48,7 +51,8 @@ CHANNELS = {
 }
 TARGETS = {
     "users": _l("Account"), "liaison_points": _l("Liaison point"), "interest_groups": _l("Interest group"),
-    "import_batches": _l("Import"), "regions": _l("Regions"), "letters": _l("Letter"), "posts": _l("Post"),
+    "import_batches": _l("Import"), "regions": _l("Regions"), "letters": _l("Letter"),
+    "posts": _l("Supply or demand post"),
     "jobs": _l("Job"),
 }
 FIELDS = {
@@ -61,6 +65,19 @@ FIELDS = {
     "added": _l("added"), "renamed": _l("renamed"), "registered": _l("registered"),
     "skipped": _l("skipped"), "rejected": _l("rejected"), "batch": _l("import"),
     "to_user": _l("to account"), "to_point": _l("to liaison point"), "user_id": _l("account"),
+    "from_point": _l("from liaison point"), "filename": _l("file name"),
+}
+# Coded values, by the field they are stored under. Names, numbers, phone numbers and
+# region codes are data and are shown as they are.
+VALUES = {
+    "roles": roles.LABELS,
+    "status": {"active": _l("Active"), "suspended": _l("Suspended")},  # a liaison point's
+    "language": {"zh": "中文", "en": "English"},  # a language is named in itself, as in the language switch
+    "kind": {  # a letter's (mailbox.models) or a post's
+        "personal": _l("personal letter"), "point": _l("from a liaison point"), "bureau": _l("from the bureau"),
+        "match": _l("supply and demand match"), "answer": _l("expert's answer"), "system": _l("System notice"),
+        "sell": _l("Sell"), "buy": _l("Buy"),
+    },
 }
 
 
@@ -69,8 +86,14 @@ def label(table: dict, code) -> str:
     return str(found) if found is not None else str(code)
 
 
+def value(code, field) -> str:
+    """A stored value of ``field``: its label when it is a code, else as it is."""
+    return label(VALUES.get(field, {}), code)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(lambda code: label(ACTIONS, code), "audit_action")
     app.add_template_filter(lambda code: label(CHANNELS, code), "audit_channel")
     app.add_template_filter(lambda code: label(TARGETS, code), "audit_target")
     app.add_template_filter(lambda code: label(FIELDS, code), "audit_field")
+    app.add_template_filter(value, "audit_value")

@@ -10,6 +10,7 @@ import uuid
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -17,6 +18,7 @@ from ruralinfo.accounts import phones, roles
 from ruralinfo.accounts import services as accounts
 from ruralinfo.extensions import db
 from ruralinfo.liaison import services as liaison
+from ruralinfo.sms import labels
 from ruralinfo.sms.models import InboundMessage, OutboundMessage
 from ruralinfo.sms.webhooks import sign
 from ruralinfo.web import guard_area
@@ -87,7 +89,8 @@ def conversation(phone: str) -> list[dict]:
     items = [{"dir": "out", "at": m.received_at, "body": m.body, "status": "", "kind": ""} for m in sent]
     signature = current_app.config.get("SMS_SIGNATURE", "")
     items += [{"dir": "in", "at": m.created_at, "body": signature + m.body, "status": m.status, "kind": m.kind,
-               "segments": m.segments} for m in received]
+               "segments": m.segments, "status_label": labels.status(m.status), "kind_label": labels.kind(m.kind),
+               "segments_label": ngettext("%(num)s segment", "%(num)s segments", m.segments)} for m in received]
     return sorted(items, key=lambda item: item["at"])[-HISTORY:]
 
 

@@ -6,7 +6,11 @@
 * Every GET page of the app (read from the URL map, so a page added later is
   covered or makes this test say how to fill its URL) renders in Chinese, with
   no English word left beyond a short, justified allowlist, for every role that
-  has pages; it also renders in English after /lang/en.
+  has pages — a farmer logged in by SMS code included; it also renders in
+  English after /lang/en. The audit log is checked like every other page: its
+  codes are shown as labels.
+* The texts a Chinese-speaking farmer gets by SMS are Chinese too, but for the
+  command words people type.
 * The language switch is on every page, leads back to the same page, and never
   sends the visitor to another site.
 
@@ -28,15 +32,17 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
+from mailbox import services as mailbox
+from mailbox.models import BUY, FROM_BUREAU, SELL
 from ruralinfo.accounts import roles
 from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import InterestGroup
-from ruralinfo.admin.queries import CHANNELS
-from ruralinfo.audit.models import AuditEntry
 from ruralinfo.extensions import db
 from ruralinfo.liaison import points
 from ruralinfo.liaison.models import ImportBatch
-from tests.conftest import BALI, CHANGXI, PASSWORD, WUXINGDIAN, ZHANGQI, next_id_number, next_phone
+from ruralinfo.sms.models import OTP, InboundMessage, OutboundMessage
+from tests.conftest import (BALI, CHANGXI, OTHER_TOWNSHIP, PASSWORD, WUXINGDIAN, ZHANGQI, next_id_number,
+                             next_phone)
 
 ROOT = Path(__file__).resolve().parents[2]
 PO_FILE = ROOT / "ruralinfo/translations/zh/LC_MESSAGES/messages.po"
@@ -49,6 +55,7 @@ ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 ALLOWED_WORDS = {
     "English",              # the language switch, and the SMS-language choice: a language is named in itself
     "CSV", "XLSX", "Excel",  # file formats and the spreadsheet program, called so in Chinese too
+    "TD",                   # the opt-out word typed in SMS (as well as 退订), quoted in the help text
 }
 LITERALS = (
     "name,id_number,phone,region_code,groups,language",  # the import file's column names (a contract)
@@ -57,14 +64,11 @@ LITERALS = (
 )
 REPORT_LINE = re.compile(r"\bline \d+: ")  # the import report's `line N: reason` prefix (a contract)
 # Data shown as it is stored is not a translation matter either: the interest groups'
-# English names (the admin edits them), uploaded file names, and the audit log's own
-# codes (actions, channels, target types, field names and stored values), which the log
-# shows raw: those are only removed from the audit table's raw cells and its filter menus.
-AUDIT_TABLE = re.compile(r'<table class="audit">.*?</table>', re.S)
-AUDIT_RAW_CELLS = re.compile(  # action, channel, target without a page, changes, details
-    r'<code>[^<]*</code>|<td class="hide-narrow">[^<]*</td>|<td>[^<]*</td>'
-    r'|<ul class="diff">.*?</ul>|<div class="muted">.*?</div>', re.S)
-AUDIT_FILTERS = re.compile(r'<select[^>]*name="(?:action|channel|target_type)".*?</select>', re.S)
+# English names (the admin edits them, and the audit log shows them changing) and
+# uploaded file names. The audit log's codes (actions, channels, targets, fields and
+# coded values such as roles) are shown as labels, and checked like any other text.
+SMS_ALLOWED = {"TD"}  # the opt-out command word, which farmers type as it is
+NO_ACCOUNT = "+8613912345678"  # a mobile number with no account
 
 ZH_DEFAULT = "zh"
 
@@ -157,18 +161,39 @@ def world(app, make_point, make_staff, make_farmer):
     w.admin = make_staff(roles.ADMIN, name="管理员")
     w.staff = make_staff(roles.STAFF, roles.APPROVER, name="农业局员工")
     w.liaison = make_staff(roles.LIAISON, point=w.point, name="联络员")
-    w.pointless = make_staff(roles.LIAISON, name="未分配联络员")
+    w.pointless = make_staff(roles.LIAISON, name="新来的联络员")
     w.suspended_liaison = make_staff(roles.LIAISON, point=w.suspended_point, name="暂停点联络员")
     w.farmer = make_farmer(name="李秀英", groups=("葡萄", "茶叶"))
     accounts.mark_verified(w.farmer, actor=w.liaison, channel="web")
+    w.neighbour = make_farmer(name="张大山", groups=("葡萄",))  # of the same village: one can write to them
+    w.pointless_farmer = make_farmer(name="赵老汉", region_code=OTHER_TOWNSHIP)  # their texts go to the bureau
     w.gone = make_farmer(name="王阿婆", groups=())
     accounts.set_active(w.gone, False, actor=w.liaison, channel="web")
     points.suspend(w.suspended_point, actor=w.admin, channel="web")
+    accounts.set_roles(w.pointless, [roles.LIAISON, roles.EXPERT], actor=w.admin, channel="web")
     w.group = db.session.scalars(select(InterestGroup).order_by(InterestGroup.id)).first()
 
-    w.clients = {"anonymous": app.test_client()}
+    # the mailbox: a villager's letter answered by SMS, a bureau notice, a letter to the
+    # point answered by its liaison, and posts open and closed
+    w.letter = mailbox.send_letter(sender=w.neighbour, recipient=w.farmer, body="明天一起去镇上卖葡萄吗",
+                                   channel="web")
+    mailbox.reply(w.letter.id, sender=w.farmer, body="好的，八点见", channel="sms")
+    mailbox.send_letter(sender=None, recipient=w.farmer, kind=FROM_BUREAU, body="今晚有霜冻，请盖好大棚", channel="web")
+    w.point_letter = mailbox.send_letter(sender=w.farmer, recipient_point=w.point, body="地里有虫", channel="sms")
+    mailbox.reply(w.point_letter.id, sender=w.liaison, body="明天上午来看", channel="web")
+    w.post = mailbox.create_post(w.farmer, SELL, "土豆 500斤 1.5元/斤", channel="web")
+    mailbox.close_post(mailbox.create_post(w.farmer, BUY, "葡萄苗 200株", channel="sms"), actor=w.farmer,
+                       channel="web")
+
+    w.clients = {"anonymous": app.test_client(), "farmer": _logged_in_by_code(app, w.farmer)}
     for name in ("admin", "staff", "liaison", "pointless", "suspended_liaison"):
         w.clients[name] = _logged_in(app, getattr(w, name))
+    # a visitor who asked for a code (for a number with no account) sees the page to enter it
+    assert w.clients["anonymous"].post("/login/code", data={"phone": NO_ACCOUNT}).status_code == 302
+    # texts through the phone simulator, so that its conversations have replies to show
+    for number, text in ((w.farmer.phone, "帮助"), (NO_ACCOUNT, "你好"), (w.pointless_farmer.phone, "有人吗")):
+        response = w.clients["staff"].post(f"/dev/phone/{number}/send", data={"body": text})
+        assert response.status_code == 302, response.get_data(as_text=True)
 
     csv = ("姓名,身份证号,手机号,地区代码,产业\n"
            f"陈阿毛,{next_id_number()},{next_phone()},{CHANGXI},葡萄\n"
@@ -190,11 +215,26 @@ def _logged_in(app, user):
     return client
 
 
-def _url_value(world: World, name: str) -> str:
-    values = {"user_id": world.farmer.id, "point_id": world.point.id, "group_id": world.group.id,
-              "batch_id": world.batch.id, "code": "330282"}
+def _logged_in_by_code(app, farmer):
+    """A farmer's browser, logged in with the code the SMS brought."""
+    client = app.test_client()
+    assert client.post("/login/code", data={"phone": farmer.phone}).status_code == 302
+    body = db.session.scalars(select(OutboundMessage.body)
+                              .where(OutboundMessage.to == farmer.phone, OutboundMessage.kind == OTP)
+                              .order_by(OutboundMessage.id.desc())).first()
+    response = client.post("/login/code/enter", data={"code": re.search(r"\d{6}", body).group(0)})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/mailbox/"), response.status
+    return client
+
+
+def _url_value(world: World, name: str, rule: str) -> str:
+    farmer_side = rule.startswith("/mailbox")  # the farmer's own pages: what the farmer may open
+    values = {"user_id": world.neighbour.id if farmer_side else world.farmer.id,
+              "letter_id": world.letter.id if farmer_side else world.point_letter.id,
+              "post_id": world.post.id, "number": world.farmer.phone,
+              "point_id": world.point.id, "group_id": world.group.id, "batch_id": world.batch.id, "code": "330282"}
     if name not in values:
-        raise AssertionError(f"test_i18n does not know how to fill <{name}>: add it to _url_value")
+        raise AssertionError(f"test_i18n does not know how to fill <{name}> of {rule}: add it to _url_value")
     return str(values[name])
 
 
@@ -204,7 +244,8 @@ def _get_rules(app, world: World, prefix: str) -> list[str]:
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or not (rule.rule == prefix or rule.rule.startswith(prefix + "/")):
             continue
-        urls.append(re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: _url_value(world, m.group(1)), rule.rule))
+        urls.append(re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: _url_value(world, m.group(1), rule.rule),
+                           rule.rule))
     assert urls, f"no GET rule under {prefix}"
     return sorted(set(urls))
 
@@ -220,30 +261,29 @@ def pages(app, world: World) -> list[tuple[str, str]]:
         "/admin/points/?region=999", "/admin/points/quiet?days=0", "/admin/accounts/?role=liaison&active=1",
         "/admin/accounts/?q=没有这个人", "/admin/audit/?channel=web", "/admin/audit/?since=yesterday",
         "/admin/points/999999"]
-    found = [("anonymous", url) for url in ("/", "/welcome", "/login", "/no-such-page")]
+    found = [("anonymous", url) for url in ("/", "/welcome", "/login", "/login/code", "/login/code/enter",
+                                            "/no-such-page")]
     found += [(who, url) for who in ("admin", "staff") for url in admin_pages]
     found += [("staff", url) for url in _get_rules(app, world, "/bureau")]
-    found += [("liaison", url) for url in _get_rules(app, world, "/liaison") + ["/liaison/?q=没有这个人", "/admin/"]]
-    found += [("pointless", "/liaison/"), ("suspended_liaison", "/liaison/"),
+    found += [("staff", url) for url in _get_rules(app, world, "/dev") + [f"/dev/phone/{NO_ACCOUNT}",
+                                                                         "/dev/phone?q=没有这个人"]]
+    found += [("liaison", url) for url in _get_rules(app, world, "/liaison") + ["/liaison/?q=没有这个人", "/admin/",
+                                                                               "/dev/phone"]]
+    found += [("pointless", "/liaison/"), ("pointless", "/liaison/letters/"), ("suspended_liaison", "/liaison/"),
               ("suspended_liaison", "/liaison/farmers/new")]
+    found += [("farmer", url) for url in _get_rules(app, world, "/mailbox") + ["/mailbox/write?name=张"]]
     return found
 
 
-def _audit_vocabulary() -> set[str]:
-    words = set(CHANNELS)
-    for entry in db.session.scalars(select(AuditEntry)):
-        words |= {entry.action, entry.channel, entry.target_type}
-        stack = [entry.details or {}]
-        while stack:
-            value = stack.pop()
-            if isinstance(value, dict):
-                words |= set(value)
-                stack += list(value.values())
-            elif isinstance(value, list):
-                stack += value
-            elif isinstance(value, str):
-                words.add(value)
-    return {w for w in words if w}
+def _sms_texts() -> list[str]:
+    """Every text sent and received: stored, and shown as they are by the phone simulator."""
+    return [*db.session.scalars(select(OutboundMessage.body)), *db.session.scalars(select(InboundMessage.body))]
+
+
+def _json_text(response) -> str:
+    """What the phone simulator's script shows of its JSON: texts and their labels."""
+    shown = ("body", "kind_label", "status_label", "segments_label")
+    return " \n".join(str(item[key]) for item in response.get_json() for key in shown if key in item)
 
 
 def visible_text(body: str) -> str:
@@ -254,20 +294,9 @@ def visible_text(body: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", body) + " " + " ".join(said))
 
 
-def english_left(body: str, data: list[str], audit_words: set[str]) -> list[str]:
-    """The English words on a Chinese page, after the allowlist and stored data."""
-    raw: list[str] = []
-
-    def pull(match: re.Match) -> str:
-        raw.append(match.group(0))
-        return " "
-
-    body = AUDIT_FILTERS.sub(pull, body)
-    body = AUDIT_TABLE.sub(lambda table: AUDIT_RAW_CELLS.sub(pull, table.group(0)), body)
-    audit_text = visible_text(" ".join(raw))
-    for word in sorted(audit_words, key=len, reverse=True):
-        audit_text = re.sub(rf"(?<![A-Za-z_]){re.escape(word)}(?![A-Za-z_])", " ", audit_text)
-    text = REPORT_LINE.sub(" ", visible_text(body) + "\n" + audit_text)
+def english_left(text: str, data: list[str]) -> list[str]:
+    """The English words of a Chinese page's visible text, after the allowlist and stored data."""
+    text = REPORT_LINE.sub(" ", text)
     for literal in (*LITERALS, *sorted(data, key=len, reverse=True)):
         text = text.replace(literal, " ")
     return sorted({w for w in ENGLISH_WORD.findall(text) if w not in ALLOWED_WORDS})
@@ -301,12 +330,17 @@ def _expected_status(who: str, url: str) -> int:
 
 def test_every_page_renders_in_chinese_with_no_english_left(app, world):
     data = [g.name_en for g in db.session.scalars(select(InterestGroup))] + [world.batch.filename]
-    audit_words = _audit_vocabulary()
-    problems, html_pages = [], 0
+    problems, html_pages, json_pages = [], 0, 0
     for who, url in pages(app, world):
         response, final = render(world.clients[who], url)
         expected = _expected_status(who, url)
         assert response.status_code == expected, (who, url, response.status_code)
+        if response.mimetype == "application/json":  # the phone simulator's conversation, for its script
+            json_pages += 1
+            left = english_left(_json_text(response), data)
+            if left:
+                problems.append((who, final, left))
+            continue
         if response.mimetype != "text/html":  # the CSV downloads (farmer list, rejected rows) are files
             assert response.mimetype == "text/csv", (who, url, response.mimetype)
             continue
@@ -314,11 +348,29 @@ def test_every_page_renders_in_chinese_with_no_english_left(app, world):
         body = response.get_data(as_text=True)
         if html_lang(body) != "zh-CN":
             problems.append((who, final, "html lang", html_lang(body)))
-        left = english_left(body, data, audit_words)
+        left = english_left(visible_text(body), data)
         if left:
             problems.append((who, final, left))
-    assert html_pages > 40
+    assert html_pages > 50 and json_pages
     assert not problems, "\n".join(map(str, problems))
+
+
+def test_the_new_pages_show_what_they_are_about(app, world):
+    """The farmer's, the letters' and the simulator's pages are not empty shells."""
+    def text(who, url):
+        response, _final = render(world.clients[who], url)
+        assert response.status_code == 200, (who, url)
+        return visible_text(response.get_data(as_text=True))
+
+    assert "明天一起去镇上卖葡萄吗" in text("farmer", "/mailbox/") and "写给张大山" in text("farmer", "/mailbox/sent")
+    assert "好的，八点见" in text("farmer", f"/mailbox/letters/{world.letter.id}")
+    assert "土豆 500斤" in text("farmer", "/mailbox/posts") and "张大山" in text("farmer", "/mailbox/write?name=张")
+    assert "地里有虫" in text("liaison", "/liaison/letters/") and "有人吗" in text("staff", "/bureau/texts")
+    assert "如果 139 1234 5678 已经登记" in text("anonymous", "/login/code/enter")
+    phone = text("staff", f"/dev/phone/{world.farmer.phone}")
+    assert "可发送：" in phone and "回复 · " in phone and "验证码 · " in phone and "信件 · " in phone
+    items = render(world.clients["staff"], f"/dev/phone/{world.farmer.phone}/messages.json")[0].get_json()
+    assert {(i["kind"], i["kind_label"]) for i in items if i["dir"] == "in"} >= {("reply", "回复"), ("otp", "验证码")}
 
 
 def test_the_import_report_reasons_are_in_chinese(app, world):
@@ -342,14 +394,21 @@ def test_every_page_renders_in_english_after_choosing_it(app, world):
         if response.status_code != expected:
             problems.append((who, url, response.status_code))
             continue
-        if response.mimetype != "text/html":
+        if response.mimetype == "application/json":
+            text, lang = _json_text(response), "en"
+        elif response.mimetype == "text/html":
+            body = response.get_data(as_text=True)
+            text, lang = visible_text(body), html_lang(body)
+        else:
             continue
-        body = response.get_data(as_text=True)
-        # the import report is stored as written, in the language of whoever uploaded the file
-        text = visible_text(body).replace(world.batch.report, " ")
+        # the import report is stored as written, in the language of whoever uploaded the file, and
+        # the phone simulator shows texts as they were sent, in the farmer's language, signed
+        stored_texts = [world.batch.report, app.config["SMS_SIGNATURE"], *_sms_texts()]
+        for stored in sorted(stored_texts, key=len, reverse=True):
+            text = text.replace(stored, " ")
         leaked = [s for s in catalog_zh if s in text]
-        if html_lang(body) != "en" or leaked:
-            problems.append((who, final, html_lang(body), leaked))
+        if lang != "en" or leaked:
+            problems.append((who, final, lang, leaked))
     assert not problems, "\n".join(map(str, problems))
 
 
@@ -396,3 +455,30 @@ def test_an_unknown_language_changes_nothing(app):
     response = client.get("/lang/fr", query_string={"next": "/login"})
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert html_lang(client.get("/login").get_data(as_text=True)) == "zh-CN"
+
+
+# --- the texts farmers get -------------------------------------------------------------------
+
+def test_a_chinese_speaking_farmers_texts_are_in_chinese(app, make_point, make_farmer, text_in):
+    """Every reply, letter and code a zh farmer gets by SMS, and the reply to a number
+    with no account: Chinese, with no English word but the command words people type."""
+    make_point("长溪村联络点", (CHANGXI,))
+    farmer, neighbour = make_farmer(name="陈阿毛"), make_farmer(name="李秀英")
+    assert farmer.language == "zh"
+    letter = mailbox.send_letter(sender=neighbour, recipient=farmer, body="有葡萄苗吗", channel="web")
+    replies = {}
+    for text in ("帮助", "?", "卖 土豆 500斤", "卖", "买 葡萄苗 200株", "买", "我的", f"回复 {letter.id} 有两百株",
+                 "回复 999999 好的", "回复", "地里有虫", " ", "TD", "订阅"):
+        replies[text] = text_in(farmer.phone, text)[1]
+    replies["(no account)"] = text_in(NO_ACCOUNT, "你好")[1]
+    replies["(no liaison point)"] = text_in(make_farmer(name="赵老汉", region_code=OTHER_TOWNSHIP).phone, "有人吗")[1]
+    app.test_client().post("/login/code", data={"phone": farmer.phone})
+    for message in db.session.scalars(select(OutboundMessage).where(OutboundMessage.kind != "reply")):
+        replies[f"({message.kind} to {message.to})"] = message.body
+    assert {"(letter to %s)" % farmer.phone, "(otp to %s)" % farmer.phone} <= set(replies)
+    problems = []
+    for text, reply in replies.items():
+        english = sorted({w for w in ENGLISH_WORD.findall(reply or "")} - SMS_ALLOWED)
+        if not reply or not CJK.search(reply) or english:
+            problems.append((text, reply, english))
+    assert not problems, "\n".join(map(str, problems))

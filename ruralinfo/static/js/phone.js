@@ -20,7 +20,7 @@
       li.appendChild(text);
       if (m.dir === "in") {
         var small = document.createElement("small");
-        small.textContent = m.kind + " · " + m.status + " · " + m.segments;
+        small.textContent = m.kind_label + " · " + m.status_label + " · " + m.segments_label;
         li.appendChild(small);
       }
       list.appendChild(li);
