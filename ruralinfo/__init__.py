@@ -13,7 +13,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                 template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
     _configure(app, test_config)
 
-    from ruralinfo import extensions, i18n, security, web
+    from ruralinfo import i18n, security, web
     from ruralinfo.audit import labels
     from ruralinfo.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -23,7 +23,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    extensions  # noqa: B018 - imported for its side effect of defining the models' base
     _import_models()
     security.init_app(app)
     i18n.init_app(app)

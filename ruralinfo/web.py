@@ -2,9 +2,7 @@
 template filters, the home page."""
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -42,6 +40,23 @@ def index_public():
     return render_template("home.html")
 
 
+def add_errors(form, errors: dict[str, str], aliases: dict[str, str] | None = None) -> list[str]:
+    """Put a service's field errors on the form; return those that fit no field."""
+    leftover = []
+    for name, message in errors.items():
+        field = getattr(form, (aliases or {}).get(name, name), None)
+        if field is None or not hasattr(field, "errors"):
+            leftover.append(message)
+            continue
+        field.errors = [*field.errors, message]
+    return leftover
+
+
+def flash_errors(messages) -> None:
+    for message in messages:
+        flash(message, "error")
+
+
 def guard_area(blueprint: Blueprint, allowed: tuple[str, ...]) -> None:
     """Every view of ``blueprint`` needs a logged-in user with one of ``allowed``."""
 
@@ -51,19 +66,6 @@ def guard_area(blueprint: Blueprint, allowed: tuple[str, ...]) -> None:
             return login_manager.unauthorized()
         if not current_user.has_role(*allowed):
             abort(403)
-
-
-def roles_required(*allowed: str):
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if not current_user.has_role(*allowed):
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
 
 
 def _load_user(user_id: str):

@@ -100,10 +100,6 @@ def mask(number: str) -> str:
     return number[:6] + "*" * (len(number) - 8) + number[-2:]
 
 
-def birth_date(number: str) -> date:
-    return ric.get_birth_date(number)
-
-
 class IdentityVault:
     """Authenticated encryption and keyed hashing of ID numbers under one secret.
 

@@ -12,7 +12,8 @@ from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
 from ruralinfo.admin import queries, staff
 from ruralinfo.admin.blueprint import MANAGE_ACCOUNTS, bp
-from ruralinfo.admin.common import add_errors, filters_of, get_or_404, paginate, require
+from ruralinfo.admin.common import filters_of, get_or_404, paginate, require
+from ruralinfo.web import add_errors, flash_errors
 from ruralinfo.admin.forms import AccountFilterForm, PasswordForm, RolesForm, StaffForm, role_choices
 from ruralinfo.audit.services import WEB
 from ruralinfo.regions import services as regions
@@ -122,8 +123,7 @@ def _set_active(user_id: int, active: bool):
     try:
         staff.change_active(user, active, actor=current_user, channel=WEB)
     except staff.AccountChangeError as err:
-        for message in err.errors.values():
-            flash(message, "error")
+        flash_errors(err.errors.values())
     else:
         flash(_l("Account of %(name)s reactivated.", name=user.name) if active
               else _l("Account of %(name)s deactivated.", name=user.name), "info")

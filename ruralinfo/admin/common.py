@@ -53,18 +53,6 @@ def require(*allowed: str, back: str) -> None:
         abort(redirect(back))
 
 
-def add_errors(form, errors: dict[str, str], aliases: dict[str, str] | None = None) -> list[str]:
-    """Put a service's field errors on the form; return those that fit no field."""
-    leftover = []
-    for name, message in errors.items():
-        field = getattr(form, (aliases or {}).get(name, name), None)
-        if field is None or not hasattr(field, "errors"):
-            leftover.append(message)
-            continue
-        field.errors = [*field.errors, message]
-    return leftover
-
-
 def filters_of(form) -> dict:
     """The non-empty values of a GET filter form, for links (pager, export)."""
     return {name: field.data for name, field in form._fields.items()

@@ -9,7 +9,8 @@ from flask_login import current_user
 from ruralinfo.accounts.models import InterestGroup
 from ruralinfo.admin import groups
 from ruralinfo.admin.blueprint import MANAGE_GROUPS, bp
-from ruralinfo.admin.common import add_errors, get_or_404, require
+from ruralinfo.admin.common import get_or_404, require
+from ruralinfo.web import add_errors
 from ruralinfo.admin.forms import GroupForm
 from ruralinfo.audit.services import WEB
 

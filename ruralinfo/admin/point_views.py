@@ -9,8 +9,8 @@ from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
 from ruralinfo.admin import queries
 from ruralinfo.admin.blueprint import MANAGE_POINTS, bp
-from ruralinfo.admin.common import (default_township, home_county, add_errors, filters_of, get_or_404,
-                                    paginate, require)
+from ruralinfo.admin.common import default_township, filters_of, get_or_404, home_county, paginate, require
+from ruralinfo.web import add_errors, flash_errors
 from ruralinfo.admin.forms import (QUIET_DAYS, AssignLiaisonForm, NewLiaisonForm, PointFilterForm, PointForm,
                                    QuietForm)
 from ruralinfo.audit.services import WEB
@@ -138,8 +138,7 @@ def point_reactivate(point_id: int):
     try:
         points.reactivate(point, actor=current_user, channel=WEB)
     except points.PointError as err:
-        for message in err.errors.values():
-            flash(message, "error")
+        flash_errors(err.errors.values())
     else:
         flash(_l("Liaison point “%(name)s” is active again.", name=point.name), "info")
     return redirect(url_for("admin.point", point_id=point.id))
@@ -171,8 +170,7 @@ def point_liaison_remove(point_id: int, user_id: int):
     try:
         points.remove_liaison(point, user, actor=current_user, channel=WEB)
     except points.PointError as err:
-        for message in err.errors.values():
-            flash(message, "error")
+        flash_errors(err.errors.values())
     else:
         flash(_l("%(name)s no longer works at this point.", name=user.name), "info")
     return redirect(url_for("admin.point", point_id=point.id))

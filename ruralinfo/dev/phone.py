@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, render_templ
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ruralinfo.accounts import phones, roles
 from ruralinfo.accounts import services as accounts

@@ -47,10 +47,6 @@ class PointData:
 
 # --- reading ---------------------------------------------------------------------------------
 
-def get_point(point_id: int) -> LiaisonPoint | None:
-    return db.session.get(LiaisonPoint, point_id)
-
-
 def search(*, text: str = "", region_code: str = "", status: str = ""):
     """A select of points, by name, by a region their villages lie inside, by status."""
     stmt = (select(LiaisonPoint).options(selectinload(LiaisonPoint.liaisons))

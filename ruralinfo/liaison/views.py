@@ -13,7 +13,7 @@ from ruralinfo.extensions import db
 from ruralinfo.liaison import services
 from ruralinfo.liaison.forms import FarmerForm, ImportForm, RegisterForm
 from ruralinfo.liaison.models import ImportBatch
-from ruralinfo.web import guard_area
+from ruralinfo.web import add_errors, flash_errors, guard_area
 
 bp = Blueprint("liaison", __name__)
 guard_area(bp, (roles.LIAISON,))
@@ -57,12 +57,7 @@ def _data(form: FarmerForm) -> accounts.FarmerData:
 
 
 def _show_errors(form: FarmerForm, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
-        else:
-            flash(message, "error")
+    flash_errors(add_errors(form, errors))
 
 
 @bp.get("/")

@@ -20,7 +20,8 @@ def normalize(text: str | None) -> str:
 
 
 def strip_noise(text: str) -> str:
-    """Separators and punctuation off both ends (``【卖】土豆。`` → ``卖】土豆``… see split)."""
+    """Separators and punctuation off both ends: ``【卖】土豆。`` → ``卖】土豆``
+    (``split_keyword`` then strips what follows the keyword)."""
     return text.strip(SEPARATORS)
 
 
