@@ -1,11 +1,11 @@
 """Language choice: the account's language, else the visitor's choice, else Chinese."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+
+from ruralinfo.web import safe_next
 
 bp = Blueprint("i18n", __name__)
 
@@ -27,11 +27,7 @@ def switch(code: str):
     """Switch the page language and go back where the visitor was."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.args.get("next") or "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        target = "/"
-    return redirect(target)
+    return redirect(safe_next(request.args.get("next")) or "/")
 
 
 def init_app(app: Flask) -> None:

@@ -2,6 +2,8 @@
 template filters, the home page."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
@@ -40,6 +42,20 @@ def index_public():
     return render_template("home.html")
 
 
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site that is safe to redirect to, else None:
+    no other host (``//x``, ``/\\x``, a scheme), no control characters (a line
+    break in a Location header is a 500 or worse)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
 def add_errors(form, errors: dict[str, str], aliases: dict[str, str] | None = None) -> list[str]:
     """Put a service's field errors on the form; return those that fit no field."""
     leftover = []
@@ -68,13 +84,19 @@ def guard_area(blueprint: Blueprint, allowed: tuple[str, ...]) -> None:
             abort(403)
 
 
-def _load_user(user_id: str):
+def _load_user(session_id: str):
+    """The user of a session id ``id.version`` (``User.get_id``), if the version is
+    still current: an older one means the session was ended."""
     from ruralinfo.accounts.models import User
 
+    user_id, _dot, version = (session_id or "").partition(".")
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+    if user is None or version != str(user.session_version or 0):
+        return None
+    return user
 
 
 def init_app(app: Flask) -> None:

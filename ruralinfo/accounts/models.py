@@ -66,8 +66,8 @@ class User(UserMixin, db.Model):
     id_masked: Mapped[str | None] = mapped_column(String(18))
 
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # Part of every session's user id: raising it ends every session of the account.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     liaison_point_id: Mapped[int | None] = mapped_column(ForeignKey("liaison_points.id"), index=True)
@@ -112,8 +112,27 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login: deactivated accounts cannot log in
         return self.active
 
+    def get_id(self) -> str:
+        """Flask-Login keeps this in the session: ``id.version``, so that a session
+        made before the version was raised (log-out, new password, new roles,
+        deactivation) no longer loads the user."""
+        return f"{self.id}.{self.session_version or 0}"
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.name}>"
+
+
+class LoginThrottle(db.Model):
+    """Wrong passwords for one mobile number, registered or not, so that an
+    unknown number answers exactly like a real account. Counted by one atomic
+    UPDATE per try (``ruralinfo.accounts.throttle``)."""
+
+    __tablename__ = "login_throttles"
+
+    phone: Mapped[str] = mapped_column(String(16), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # tries since the last success or lock
+    locks: Mapped[int] = mapped_column(Integer, default=0)  # lock-outs in a row: each one lasts twice as long
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class LoginCode(db.Model):
@@ -129,3 +148,7 @@ class LoginCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     address: Mapped[str] = mapped_column(String(45), default="")
+    # Keyed hash of the browser that asked: only that browser may try the code, so a
+    # stranger's wrong guesses cannot spend it. Empty for a code a liaison issued in person.
+    requester: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

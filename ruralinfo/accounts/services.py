@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from sqlalchemy import func, or_, select, update
+from werkzeug.security import generate_password_hash
 
-from ruralinfo.accounts import identity, phones, roles
+from ruralinfo.accounts import identity, phones, roles, throttle
 from ruralinfo.accounts.models import InterestGroup, User, UserRole
 from ruralinfo.audit import services as audit
 from ruralinfo.errors import FieldErrors
@@ -210,7 +209,7 @@ def new_farmer(clean: CleanFarmer, *, actor: User | None, channel: str, consent_
     user = User(name=clean.name, phone=clean.phone, region_code=clean.region.code, language=clean.language,
                 registered_at=now, registered_by_id=getattr(actor, "id", None), registration_channel=channel,
                 consent_at=now, consent_by_id=getattr(actor, "id", None), consent_method=consent_method,
-                active=True, sms_opt_out=False, failed_logins=0)
+                active=True, sms_opt_out=False)
     user.groups = list(clean.groups)
     user.role_rows = [UserRole(role=roles.FARMER)]
     set_id_number(user, clean.id_number)
@@ -265,6 +264,8 @@ def set_active(user: User, active: bool, *, actor: User, channel: str) -> None:
         return
     user.active = active
     user.deactivated_at = None if active else now_utc()
+    if not active:
+        end_sessions(user)
     audit.record("account.reactivate" if active else "account.deactivate", user, actor=actor, channel=channel)
     db.session.commit()
 
@@ -353,7 +354,7 @@ def create_staff(*, name: str, phone: str, password: str, role_names: list[str],
         raise RegistrationError(errors)
     user = User(name=values["name"], phone=values["phone"], password_hash=hash_password(password),
                 liaison_point_id=liaison_point_id, region_code=region_code, registration_channel=channel,
-                registered_by_id=getattr(actor, "id", None), active=True, failed_logins=0, language="zh",
+                registered_by_id=getattr(actor, "id", None), active=True, language="zh",
                 sms_opt_out=False)
     user.role_rows = [UserRole(role=r) for r in dict.fromkeys(role_names)]
     db.session.add(user)
@@ -371,6 +372,8 @@ def set_roles(user: User, role_names: list[str], *, actor: User, channel: str,
     for name in wanted:
         user.add_role(name)
     user.liaison_point_id = liaison_point_id if roles.LIAISON in wanted else None
+    if snapshot(user) != before:
+        end_sessions(user)
     audit.record("account.roles", user, actor=actor, channel=channel, before=before, after=snapshot(user))
     db.session.commit()
 
@@ -378,41 +381,17 @@ def set_roles(user: User, role_names: list[str], *, actor: User, channel: str,
 def set_password(user: User, password: str, *, actor: User | None, channel: str) -> None:
     check_password_strength(password)
     user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until = 0, None
+    throttle.clear(user.phone, commit=False)
+    end_sessions(user)
     audit.record("account.password", user, actor=actor, channel=channel)
     db.session.commit()
 
 
-@dataclass
-class LoginResult:
-    user: User | None
-    error: str | None = None  # "invalid" | "locked" | "inactive"
-    locked_until: object = None
-
-
-def authenticate(phone_raw: str, password: str, *, channel: str = audit.WEB) -> LoginResult:
-    """Check a staff log-in. After ``LOGIN_MAX_FAILURES`` wrong passwords the
-    account is locked for ``LOGIN_LOCK_MINUTES``; the lock is in the database,
-    so it holds across workers."""
-    user = find_by_phone(phone_raw)
-    now = now_utc()
-    if user is None or not user.password_hash:
-        return LoginResult(None, "invalid")
-    if user.locked_until and user.locked_until > now:
-        return LoginResult(None, "locked", user.locked_until)
-    if not check_password_hash(user.password_hash, password or ""):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-            audit.record("login.locked", user, actor=None, channel=channel)
-            db.session.commit()
-            return LoginResult(None, "locked", user.locked_until)
-        db.session.commit()
-        return LoginResult(None, "invalid")
-    if not user.active:
-        return LoginResult(None, "inactive")
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
-    audit.record("login", user, actor=user, channel=channel)
-    db.session.commit()
-    return LoginResult(user)
+def end_sessions(user: User) -> None:
+    """Every session of ``user`` (every browser, every device) ends at its next
+    request: the session version is part of the id each session holds. Not
+    committed: the caller's change and this one go together."""
+    db.session.execute(update(User).where(User.id == user.id)
+                       .values(session_version=User.session_version + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(user, ["session_version"])

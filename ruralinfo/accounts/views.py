@@ -9,11 +9,12 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, ValidationError
 
-from ruralinfo.accounts import otp, phones, roles, services
+from ruralinfo.accounts import login as logins
+from ruralinfo.accounts import otp, phones, roles
 from ruralinfo.accounts.forms import LoginForm
 from ruralinfo.extensions import limiter
 from ruralinfo.timeutil import to_local
-from ruralinfo.web import home_for
+from ruralinfo.web import home_for, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -25,15 +26,15 @@ def login():
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        result = services.authenticate(form.phone.data, form.password.data)
+        result = logins.authenticate(form.phone.data, form.password.data)
         if result.user is not None:
             login_user(result.user)
-            return redirect(_safe_next() or home_for(result.user))
-        if result.error == "locked":
+            return redirect(safe_next(request.args.get("next")) or home_for(result.user))
+        if result.error == logins.LOCKED:
             flash(_l("Too many wrong passwords: this account is locked until %(time)s. "
                      "Try again then, or ask an administrator to reset the password.",
                      time=format_datetime(to_local(result.locked_until), "HH:mm")), "error")
-        elif result.error == "inactive":
+        elif result.error == logins.INACTIVE:
             flash(_l("This account has been deactivated. Ask the bureau."), "error")
         else:
             flash(_l("Wrong mobile number or password."), "error")
@@ -42,15 +43,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    logins.log_out(current_user._get_current_object() if current_user.is_authenticated else None)
     logout_user()
     return redirect(url_for("auth.login"))
-
-
-def _safe_next() -> str | None:
-    target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
 
 
 # --- farmers: log in with a code sent by SMS ----------------------------------------------------
@@ -92,8 +87,8 @@ def code_request():
         else:
             session[CODE_PHONE] = result.phone
             session.pop(CODE_NEXT, None)
-            if _safe_next():
-                session[CODE_NEXT] = _safe_next()
+            if safe_next(request.args.get("next")):
+                session[CODE_NEXT] = safe_next(request.args.get("next"))
             if result.status == otp.LIMITED:
                 flash(_l("Too many codes were asked for this number today. Use the last code you received, "
                          "or try again tomorrow.") if result.window.days else

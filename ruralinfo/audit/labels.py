@@ -13,6 +13,7 @@ from ruralinfo.accounts import roles
 
 ACTIONS = {
     "login": _l("Logged in"),
+    "logout": _l("Logged out (every session ended)"),
     "login.locked": _l("Account locked after wrong passwords"),
     "login.code_sent": _l("Log-in code sent"),
     "login.code_exhausted": _l("Log-in code used up by wrong attempts"),

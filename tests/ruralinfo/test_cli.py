@@ -1,7 +1,7 @@
 """The command line: create-staff and the demo county."""
 from sqlalchemy import func, select
 
-from ruralinfo.accounts import identity, phones, roles
+from ruralinfo.accounts import identity, login, phones, roles
 from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
 from ruralinfo.extensions import db
@@ -15,7 +15,7 @@ def test_create_staff_with_options(app):
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.phone == "+8613912345678"))
     assert user.roles == {"admin", "staff"}
-    assert accounts.authenticate("13912345678", "a-long-password").user == user
+    assert login.authenticate("13912345678", "a-long-password").user == user
 
 
 def test_create_staff_asks_and_explains_bad_input(app):
