@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
+PORT ?= 5000
 
 .PHONY: run test bench translations extract-messages browser-deps clean
 
@@ -27,7 +28,8 @@ instance/config.py: | $(BIN)/python
 run: $(VENV)/.installed translations instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@$(BIN)/python scripts/port_free.py $(PORT)
+	DEV_SIMULATORS=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 browser-deps:
 	@bash scripts/browser-deps.sh

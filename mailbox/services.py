@@ -18,6 +18,7 @@ from ruralinfo.accounts.models import User, UserRole
 from ruralinfo.audit import services as audit
 from ruralinfo.errors import FieldErrors
 from ruralinfo.extensions import db
+from ruralinfo.liaison import rules
 from ruralinfo.liaison.models import ACTIVE, LiaisonPoint, point_regions
 from ruralinfo.sms import segments
 from ruralinfo.sms import services as sms
@@ -84,6 +85,8 @@ def send_letter(*, sender: User | None, body: str, channel: str, recipient: User
                 sender_point: LiaisonPoint | None = None, inbound_id: int | None = None,
                 commit: bool = True) -> Letter:
     """Write a letter to a user or a liaison point; a user also gets it by SMS."""
+    if sender_point is not None:
+        rules.check_may_write(sender)  # writing on a point's behalf
     text = clean_text(body, MAX_LETTER)
     if (recipient is None) == (recipient_point is None):
         raise ValueError("a letter goes to exactly one user or one liaison point")
@@ -208,6 +211,8 @@ def create_post(user: User, kind: str, text: str, *, channel: str, actor: User |
     """A supply (``sell``) or demand (``buy``) post, stored as written."""
     if kind not in (SELL, BUY):
         raise ValueError(kind)
+    if actor is not None and actor.id != user.id:
+        rules.check_may_write(actor)  # a liaison posting for a farmer
     body = clean_text(text, MAX_POST, "text")
     post = Post(user_id=user.id, kind=kind, text=body, status=OPEN, channel=channel,
                 created_by_id=(actor or user).id, inbound_id=inbound_id)

@@ -15,8 +15,9 @@ ENV_KEYS = (
     "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SMS_BACKEND", "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_API_BASE", "PUBLIC_BASE_URL",
     "IDENTITY_KEY", "SMS_SIGNATURE", "TIMEZONE", "QUIET_HOURS", "PROXY_COUNT",
-    "HOTLINE_NUMBER", "COUNTY_CODE", "SMS_SEND_TIMEOUT",
+    "HOTLINE_NUMBER", "COUNTY_CODE", "SMS_SEND_TIMEOUT", "DEV_SIMULATORS",
 )
+FLAGS = ("DEV_SIMULATORS",)  # "1", "true", "yes", "on" turn them on
 
 
 class ConfigError(RuntimeError):
@@ -44,6 +45,7 @@ def defaults(instance_path: str) -> dict:
         "HOTLINE_NUMBER": "12316",
         "COUNTY_CODE": "330282",
         "SMS_SEND_TIMEOUT": 10.0,
+        "DEV_SIMULATORS": False,
         "SMS_RETRY_DELAY": 30,
         "SMS_MAX_ATTEMPTS": 5,
         "PASSWORD_HASH_METHOD": "scrypt",
@@ -69,6 +71,9 @@ def from_environment() -> dict:
     found = {key: os.environ[key] for key in ENV_KEYS if os.environ.get(key)}
     if "PROXY_COUNT" in found:
         found["PROXY_COUNT"] = int(found["PROXY_COUNT"])
+    for key in FLAGS:
+        if key in found:
+            found[key] = found[key].strip().lower() in ("1", "true", "yes", "on")
     if "SMS_SEND_TIMEOUT" in found:
         found["SMS_SEND_TIMEOUT"] = float(found["SMS_SEND_TIMEOUT"])
     return found

@@ -6,6 +6,7 @@ least once). Enqueue them after the transaction that made the rows commits.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from flask import current_app
@@ -51,6 +52,18 @@ def enqueue(func: Callable, *args, **kwargs):
         raise JobQueueUnavailable(str(err)) from err
 
 
+def available() -> bool:
+    """Whether jobs can be handed over now (always, without Redis: they run inline)."""
+    if not current_app.config.get("REDIS_URL"):
+        return True
+    from redis.exceptions import RedisError
+
+    try:
+        return bool(_redis().ping())
+    except RedisError:
+        return False
+
+
 def make_worker(worker_class=None):
     """An RQ worker (``rq.Worker`` by default) whose jobs run inside this app's context."""
     from rq import Worker
@@ -61,12 +74,88 @@ def make_worker(worker_class=None):
     class AppWorker(base):
         def perform_job(self, *args, **kwargs):  # runs in the work horse, once per job
             with app.app_context():
+                from ruralinfo.extensions import db
+
+                # a forked work horse must not share the parent's pooled connections (the sweeper's)
+                db.engine.dispose(close=False)
                 return super().perform_job(*args, **kwargs)
 
     return AppWorker([queue()], connection=_redis())
 
 
-def run_worker(*, burst: bool = False) -> None:
+SWEEP_EVERY = 60  # seconds between two sweeps of the outbox and inbox by a running worker
+MAX_PAUSE = 60  # longest wait between two tries to reach a stopped Redis
+
+
+def redis_address() -> str:
+    """``host:port/db`` of REDIS_URL, without any password, for messages."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(current_app.config["REDIS_URL"])
+    return f"{parts.hostname or 'localhost'}:{parts.port or 6379}{parts.path or ''}"
+
+
+def run_worker(*, burst: bool = False, echo: Callable[[str], None] = print,
+               sleep: Callable[[float], None] = time.sleep, sweep_every: float = SWEEP_EVERY) -> None:
+    """Work until stopped. A Redis that cannot be reached is said in one plain line
+    and tried again after a pause that doubles up to a minute — never a traceback;
+    meanwhile nothing is lost: texts and imports wait in the database. Unless
+    ``burst``, a thread sweeps every ``sweep_every`` seconds (texts left queued or
+    unhandled, sends with an unknown outcome), as ``flask sms sweep`` does."""
     if not current_app.config.get("REDIS_URL"):
         raise SystemExit("REDIS_URL is not set: jobs run inline, no worker is needed.")
-    make_worker().work(burst=burst, with_scheduler=True)  # runs retries scheduled with enqueue_in
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    pause, said, sweeper = 1.0, False, None
+    while True:
+        try:
+            worker = make_worker()
+            worker.connection.ping()
+            if said:
+                echo(f"worker: Redis at {redis_address()} is reachable again; working.")
+            if sweeper is None and not burst:
+                sweeper = start_sweeper(sweep_every)
+            worker.work(burst=burst, with_scheduler=True)  # runs retries scheduled with enqueue_in
+            return
+        except (RedisConnectionError, RedisTimeoutError) as err:
+            if not said:
+                echo(f"worker: cannot reach Redis at {redis_address()} ({_reason(err)}); trying again, "
+                     f"every {MAX_PAUSE} s at most. Texts and imports wait in the database meanwhile.")
+                said = True
+            if burst:
+                raise SystemExit(1) from None
+            sleep(pause)
+            pause = min(pause * 2, MAX_PAUSE)
+
+
+def _reason(err: Exception) -> str:
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return text[:120]
+
+
+def start_sweeper(every: float):
+    """A daemon thread that runs ``ruralinfo.sms.tasks.sweep`` every ``every``
+    seconds; returns the event that stops it."""
+    import threading
+
+    app = current_app._get_current_object()
+    stop = threading.Event()
+
+    def loop() -> None:
+        from ruralinfo.extensions import db
+        from ruralinfo.sms import tasks
+
+        while not stop.is_set():
+            with app.app_context():
+                try:
+                    tasks.sweep()
+                except Exception:  # noqa: BLE001 - a failed sweep is retried at the next tick
+                    log.exception("sweep failed")
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+            stop.wait(every)
+
+    threading.Thread(target=loop, name="ruralinfo-sweeper", daemon=True).start()
+    return stop

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 
 from ruralinfo.accounts import phones, roles
 from ruralinfo.extensions import db, login_manager
+from ruralinfo.liaison import rules
 from ruralinfo.timeutil import to_local
 
 bp = Blueprint("home", __name__)
@@ -124,6 +125,12 @@ def init_app(app: Flask) -> None:
     def too_many(_err):
         return render_template("error.html", code=429,
                                message=_l("Too many attempts. Wait a minute and try again.")), 429
+
+    @app.errorhandler(rules.PointSuspended)
+    def point_suspended(err):
+        """A service refused a write for a suspended point: say why, change nothing."""
+        db.session.rollback()
+        return render_template("error.html", code=403, message=str(err)), 403
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_err):

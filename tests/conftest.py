@@ -42,6 +42,7 @@ BASE_CONFIG = {
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
     "WTF_CSRF_ENABLED": False,
     "RATELIMIT_ENABLED": False,
+    "DEV_SIMULATORS": True,  # the phone simulator; tests/ruralinfo/dev checks it is off by default
     "SERVER_NAME": None,
     # Tests read messages in English; tests/ruralinfo/test_i18n.py checks the Chinese default.
     "BABEL_DEFAULT_LOCALE": "en",

@@ -16,6 +16,7 @@ from ruralinfo.accounts.models import InterestGroup, User, UserRole
 from ruralinfo.audit import services as audit
 from ruralinfo.errors import FieldErrors
 from ruralinfo.extensions import db
+from ruralinfo.liaison import rules
 from ruralinfo.regions import services as regions
 from ruralinfo.regions.models import TOWNSHIP, Region
 from ruralinfo.timeutil import now_utc
@@ -220,6 +221,7 @@ def register_farmer(data: FarmerData, *, actor: User | None, channel: str, scope
                     consent: bool) -> User:
     """Register one farmer. The liaison must have taken the separate consent to
     processing the ID number (``consent``)."""
+    rules.check_may_write(actor)
     errors = {}
     if not consent:
         errors["consent"] = str(_l("The farmer must consent to the processing of their ID number."))
@@ -238,6 +240,7 @@ def register_farmer(data: FarmerData, *, actor: User | None, channel: str, scope
 
 
 def update_farmer(user: User, data: FarmerData, *, actor: User, channel: str, scope: list[str] | None) -> User:
+    rules.check_may_write(actor)
     clean = clean_farmer(data, scope=scope, user=user)
     before = snapshot(user)
     user.name, user.phone, user.region_code = clean.name, clean.phone, clean.region.code
@@ -252,6 +255,7 @@ def update_farmer(user: User, data: FarmerData, *, actor: User, channel: str, sc
 
 def mark_verified(user: User, *, actor: User, channel: str) -> None:
     """The liaison has seen the ID card."""
+    rules.check_may_write(actor)
     if user.verified_at is None:
         user.verified_at, user.verified_by_id = now_utc(), actor.id
         audit.record("farmer.verify", user, actor=actor, channel=channel)
@@ -260,6 +264,7 @@ def mark_verified(user: User, *, actor: User, channel: str) -> None:
 
 def set_active(user: User, active: bool, *, actor: User, channel: str) -> None:
     """Deactivate (kept for the record, not deleted) or reactivate an account."""
+    rules.check_may_write(actor)
     if user.active == active:
         return
     user.active = active

@@ -1,6 +1,9 @@
 """Log-in and log-out: staff by password, farmers by a one-time SMS code."""
 from __future__ import annotations
 
+import secrets
+from datetime import datetime
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
@@ -13,7 +16,7 @@ from ruralinfo.accounts import login as logins
 from ruralinfo.accounts import otp, phones, roles
 from ruralinfo.accounts.forms import LoginForm
 from ruralinfo.extensions import limiter
-from ruralinfo.timeutil import to_local
+from ruralinfo.timeutil import now_utc, to_local
 from ruralinfo.web import home_for, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -50,7 +53,15 @@ def logout():
 
 # --- farmers: log in with a code sent by SMS ----------------------------------------------------
 
-CODE_PHONE, CODE_NEXT = "code_login_phone", "code_login_next"  # session keys (the code never is one)
+# session keys (the code itself never is one)
+CODE_PHONE, CODE_NEXT, CODE_STATE = "code_login_phone", "code_login_next", "code_login_state"
+REQUESTER = "code_requester"  # a random token: the codes this browser asked for are bound to it
+
+
+def _requester() -> str:
+    if not session.get(REQUESTER):
+        session[REQUESTER] = secrets.token_urlsafe(24)
+    return session[REQUESTER]
 
 
 class CodeRequestForm(FlaskForm):
@@ -81,23 +92,29 @@ def code_request():
     form = CodeRequestForm()
     if form.validate_on_submit():
         try:
-            result = otp.request_code(form.phone.data, address=request.remote_addr or "")
+            result = otp.request_code(form.phone.data, address=request.remote_addr or "", requester=_requester())
         except phones.PhoneError as err:
             form.phone.errors = [*form.phone.errors, err.message]
         else:
             session[CODE_PHONE] = result.phone
+            session[CODE_STATE] = {"status": "delayed" if result.delayed else result.status,
+                                   "retry_at": result.retry_at.isoformat() if result.retry_at else None}
             session.pop(CODE_NEXT, None)
             if safe_next(request.args.get("next")):
                 session[CODE_NEXT] = safe_next(request.args.get("next"))
-            if result.status == otp.LIMITED:
-                flash(_l("Too many codes were asked for this number today. Use the last code you received, "
-                         "or try again tomorrow.") if result.window.days else
-                      _l("Too many codes were asked for this number. Use the last code you received, "
-                         "or wait 10 minutes and ask again."), "error")
             return redirect(url_for(".code_enter"))
     elif request.method == "GET" and session.get(CODE_PHONE):
         form.phone.data = phones.display(session[CODE_PHONE])
     return render_template("auth/code.html", form=form)
+
+
+def _when(moment: datetime | None) -> str:
+    """A time to try again, as the farmer reads it: ``14:35``, or ``12-02 08:10`` on another day."""
+    if moment is None:
+        return ""
+    local = to_local(moment)
+    same_day = local.date() == to_local(now_utc()).date()
+    return format_datetime(local, "HH:mm" if same_day else "MM-dd HH:mm")
 
 
 @bp.route("/login/code/enter", methods=["GET", "POST"])
@@ -110,10 +127,11 @@ def code_enter():
         return redirect(url_for(".code_request"))
     form = CodeForm()
     if form.validate_on_submit():
-        result = otp.verify_code(phone, form.code.data)
+        result = otp.verify_code(phone, form.code.data, requester=session.get(REQUESTER, ""))
         if result.user is not None:
             target = session.pop(CODE_NEXT, None)
-            session.pop(CODE_PHONE, None)
+            for key in (CODE_PHONE, CODE_STATE):
+                session.pop(key, None)
             login_user(result.user)
             return redirect(target or _code_home(result.user))
         if result.error == otp.EXPIRED:
@@ -122,7 +140,10 @@ def code_enter():
         else:
             form.code.errors = [*form.code.errors, _l("Wrong code. Check the SMS and try again.")]
     form.code.data = ""  # a typed code is never sent back in a page
-    return render_template("auth/code_enter.html", form=form, phone=phone, minutes=otp.CODE_MINUTES)
+    state = session.get(CODE_STATE) or {"status": otp.SENT}
+    retry_at = datetime.fromisoformat(state["retry_at"]) if state.get("retry_at") else None
+    return render_template("auth/code_enter.html", form=form, phone=phone, minutes=otp.CODE_MINUTES,
+                           status=state["status"], retry_at=_when(retry_at))
 
 
 @bp.errorhandler(429)

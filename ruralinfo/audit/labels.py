@@ -14,8 +14,11 @@ from ruralinfo.accounts import roles
 ACTIONS = {
     "login": _l("Logged in"),
     "logout": _l("Logged out (every session ended)"),
+    "dev.phone.drive": _l("Used a simulated phone (acting as its owner)"),
+    "dev.phone.send": _l("Sent a text from a simulated phone"),
     "login.locked": _l("Account locked after wrong passwords"),
     "login.code_sent": _l("Log-in code sent"),
+    "login.code_issued": _l("Log-in code sent by the liaison point in person"),
     "login.code_exhausted": _l("Log-in code used up by wrong attempts"),
     "login.code": _l("Logged in with an SMS code"),
     "farmer.register": _l("Farmer registered"),
@@ -45,6 +48,7 @@ ACTIONS = {
     "post.close": _l("Post closed"),
     "sms.opt_out": _l("Opted out of SMS notices"),
     "sms.opt_in": _l("Opted in to SMS notices"),
+    "sms.handle_again": _l("Received text handled again"),
 }
 CHANNELS = {
     "web": _l("web"), "cli": _l("command line"), "sms": _l("SMS"), "voice": _l("voice"), "api": _l("API"),
@@ -54,6 +58,7 @@ TARGETS = {
     "users": _l("Account"), "liaison_points": _l("Liaison point"), "interest_groups": _l("Interest group"),
     "import_batches": _l("Import"), "regions": _l("Regions"), "letters": _l("Letter"),
     "posts": _l("Supply or demand post"),
+    "sms_inbox": _l("Received text"),
     "jobs": _l("Job"),
 }
 FIELDS = {

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ruralinfo.accounts import bulk, identity, importing, roles
+from ruralinfo.accounts import bulk, identity, importing, otp, phones, roles
 from ruralinfo.accounts import services as accounts
 from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
@@ -147,6 +147,24 @@ def set_active(user_id: int):
         accounts.set_active(farmer, active, actor=current_user, channel=audit.WEB)
         flash(_l("The account is active again.") if active else
               _l("The account is deactivated. It is kept for the record."), "success")
+    return redirect(url_for(".farmer", user_id=farmer.id))
+
+
+@bp.post("/farmers/<int:user_id>/login-code")
+def login_code(user_id: int):
+    """Send the farmer in front of you a web log-in code, whatever the number's limits."""
+    farmer = _farmer_or_404(user_id)
+    if _writable():
+        try:
+            sent = otp.issue_in_person(farmer, actor=current_user)
+        except otp.InPersonRefused as err:
+            flash(str(err), "error")
+        else:
+            flash(_l("A log-in code is on its way to %(phone)s. The farmer opens the log-in page, enters the "
+                     "number and then the code, within %(n)s minutes.", phone=phones.display(farmer.phone),
+                     n=otp.CODE_MINUTES) if sent else
+                  _l("The log-in code is queued and will be sent shortly: the text service is slow right now."),
+                  "success")
     return redirect(url_for(".farmer", user_id=farmer.id))
 
 

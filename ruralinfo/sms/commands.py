@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ruralinfo.liaison import rules
 from ruralinfo.sms import parsing
 
 
@@ -79,7 +80,10 @@ def dispatch(inbound: Inbound) -> tuple[str, str | None]:
     """Run the matching command: (command name, reply text or None)."""
     command, rest = registry.match(inbound.text)
     if command is not None:
-        reply = command.handler(inbound, rest)
+        try:
+            reply = command.handler(inbound, rest)
+        except rules.PointSuspended as refused:  # a liaison of a suspended point, answering by SMS
+            return "refused", str(refused)
         return inbound.outcome or command.name, reply
     if registry.fallback is not None:
         reply = registry.fallback(inbound, inbound.text)

@@ -38,26 +38,31 @@ def queue_sms(to: str, body: str, *, kind: str, cause: str = "", user=None, forc
     return message
 
 
-def dispatch_pending() -> None:
-    """After a commit: hand every message queued in this session to the send job."""
+def dispatch_pending() -> int:
+    """After a commit: hand every message queued in this session to the send job.
+    Returns how many stay waiting because the job queue is down."""
     pending = db.session.info.pop("sms_pending", [])
-    dispatch(pending)
+    return dispatch(pending)
 
 
-def dispatch(messages) -> None:
+def dispatch(messages) -> int:
     """After the commit: hand queued messages to the send job (inline without Redis).
 
-    A stopped Redis leaves them queued, not lost: ``flask --app wsgi sms sweep``
-    picks them up."""
+    A stopped Redis leaves them queued, not lost: the worker's sweep or
+    ``flask --app wsgi sms sweep`` picks them up. Returns how many wait so, so
+    that a page can say "queued" instead of "sent"."""
     from ruralinfo.sms import tasks
 
+    waiting = 0
     for message in messages:
         if message is None or message.status != QUEUED:
             continue
         try:
             jobs.enqueue(tasks.send_message, message.id)
         except jobs.JobQueueUnavailable:
+            waiting += 1
             log.warning("outbox message %s stays queued: job queue unavailable", message.id)
+    return waiting
 
 
 def apply_status(provider_id: str, provider_status: str, error_code: str = "") -> bool:

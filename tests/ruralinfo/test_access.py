@@ -101,3 +101,54 @@ def test_a_liaison_cannot_reach_a_farmer_of_another_point_by_guessing(app, clien
     # the only new audit entries are the log-in and the (empty) export: nothing about the stranger
     new = db.session.scalars(select(AuditEntry).where(AuditEntry.id > entries)).all()
     assert all((entry.target_type, entry.target_id) != ("users", stranger.id) for entry in new)
+
+
+# --- a suspended liaison point: it can look, but nothing it sends changes anything ----------------
+
+def _counts() -> dict:
+    from mailbox.models import Letter, Post
+    from ruralinfo.accounts.models import User
+
+    return {model.__name__: db.session.scalar(select(func.count(model.id)))
+            for model in (AuditEntry, Letter, Post, User)}
+
+
+def test_a_suspended_points_liaison_changes_nothing_on_any_channel(app, client, make_point, make_staff,
+                                                                    make_farmer, login, text_in):
+    from mailbox import services as mailbox
+    from mailbox.models import Letter
+    from ruralinfo.liaison import points
+
+    point = make_point("长溪村联络点", (CHANGXI,))
+    farmer = make_farmer(region_code=CHANGXI, name="本村人")
+    liaison = make_staff(roles.LIAISON, point=point, name="联络员")
+    letter = mailbox.send_letter(sender=farmer, recipient_point=point, body="葡萄叶子发黄怎么办", channel="sms")
+    points.suspend(point, actor=None, channel="cli")
+    login(liaison)
+    before, snapshot = _counts(), accounts.snapshot(farmer)
+    ids = {"user_id": farmer.id, "letter_id": letter.id, "batch_id": 1, "number": farmer.phone}
+    form = {"name": "改名", "id_number": "330282197506010011", "phone": "13900009999", "region_code": CHANGXI,
+            "consent": "y", "active": "0", "body": "一次回答", "language": "zh", "groups": "1"}
+    posted = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(("/liaison", "/dev")) or "POST" not in rule.methods:
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = re.sub(rf"<(?:[^:<>]+:)?{name}>", str(ids[name]), url)
+        response = client.post(url, data=form)
+        assert response.status_code < 500, (url, response.status_code)
+        posted += 1
+    assert posted >= 7
+    # by SMS from the liaison's own phone: the answer explains, nothing is written
+    _response, reply = text_in(liaison.phone, f"回复 {letter.id} 一次回答")
+    assert reply and "suspended" in reply.lower() or "暂停" in reply
+    db.session.expire_all()
+    after = _counts()
+    # looking and the check are allowed; the only new audit entries are the log-in
+    assert {k: v for k, v in after.items() if k != "AuditEntry"} == {k: v for k, v in before.items()
+                                                                   if k != "AuditEntry"}
+    new = db.session.scalars(select(AuditEntry.action).where(AuditEntry.id > before["AuditEntry"])).all()
+    assert set(new) <= {"login"}, new
+    assert accounts.snapshot(db.session.get(type(farmer), farmer.id)) == snapshot
+    assert db.session.scalar(select(func.count(Letter.id)).where(Letter.sender_id == liaison.id)) == 0

@@ -70,3 +70,65 @@ def test_the_worker_command_runs_queued_jobs_in_the_app(app_config, database_url
         assert result.returncode == 0, result.stderr[-2000:]
         db.session.expire_all()
         assert notes() == ["from the worker"]
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_stopped_redis_gets_one_plain_line_and_growing_pauses(app_config):
+    app = create_app({**app_config, "REDIS_URL": "redis://:secret@127.0.0.1:1/0"})
+    said, pauses = [], []
+
+    def sleep(seconds):
+        pauses.append(seconds)
+        if len(pauses) == 9:
+            raise _Stop
+
+    with app.app_context():
+        with pytest.raises(_Stop):
+            jobs.run_worker(echo=said.append, sleep=sleep, sweep_every=3600)
+    assert pauses == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert len(said) == 1 and "cannot reach Redis at 127.0.0.1:1/0" in said[0] and "secret" not in said[0]
+
+
+def test_the_worker_command_with_redis_down_says_so_without_a_traceback(app_config, database_url):
+    import pathlib
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": "redis://127.0.0.1:1/0", "FLASK_DEBUG": "1"}
+    burst = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"], cwd=root,
+                           env=env, capture_output=True, text=True, timeout=60)
+    assert burst.returncode == 1 and "Traceback" not in burst.stderr + burst.stdout
+    assert burst.stdout.count("cannot reach Redis") == 1
+    running = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=root, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    assert running.poll() is None  # still trying, not crashed
+    running.send_signal(signal.SIGTERM)
+    out, err = running.communicate(timeout=30)
+    assert out.count("cannot reach Redis") == 1 and "Traceback" not in err
+
+
+def test_a_running_worker_sweeps_texts_left_queued(app):
+    import time
+
+    from ruralinfo.sms import services as sms
+    from ruralinfo.sms.models import OutboundMessage
+
+    message = sms.queue_sms("+8613800138000", "测试", kind="notice")
+    db.session.commit()  # queued, never dispatched: as when Redis was down
+    stop = jobs.start_sweeper(0.05)
+    try:
+        for _ in range(100):
+            db.session.expire_all()
+            if db.session.get(OutboundMessage, message.id).status not in ("queued", "sending"):
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert db.session.get(OutboundMessage, message.id).status == "sent"

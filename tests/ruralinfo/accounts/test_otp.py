@@ -13,7 +13,7 @@ from ruralinfo.accounts.models import LoginCode
 from ruralinfo.audit.models import AuditEntry
 from ruralinfo.extensions import db
 from ruralinfo.sms.models import OTP, OutboundMessage
-from ruralinfo.timeutil import now_utc
+from ruralinfo.timeutil import now_utc, to_local
 from tests.conftest import next_phone
 
 UNKNOWN = "+8613912345678"
@@ -180,7 +180,11 @@ def test_codes_per_number_are_limited_alike_for_known_and_unknown_numbers(client
     answers = [ask(client, phone) for _ in range(4)]
     assert all(a.status_code == 302 for a in answers)
     page = client.get("/login/code/enter").get_data(as_text=True)
-    assert "Too many codes were asked for this number" in page and "wait 10 minutes" in page
+    first = db.session.scalar(select(func.min(LoginCode.created_at)).where(LoginCode.phone == phone))
+    again_at = to_local(first + timedelta(minutes=10)).strftime("%H:%M")
+    assert "Too many codes were asked for this number" in page and f"after {again_at}" in page
+    assert "liaison point can also send you a code" in page
+    assert "is on its way" not in page  # one message at a time, never a contradicting one
     assert db.session.scalar(select(func.count()).select_from(LoginCode).where(LoginCode.phone == phone)) == 3
     assert len(texts(phone)) == (3 if phone == farmer.phone else 0)
     # ten minutes later: three more, and so on up to ten a day
@@ -192,7 +196,9 @@ def test_codes_per_number_are_limited_alike_for_known_and_unknown_numbers(client
             ask(client, phone)
     assert db.session.scalar(select(func.count()).select_from(LoginCode).where(LoginCode.phone == phone)) == 10
     assert len(texts(phone)) == (10 if phone == farmer.phone else 0)
-    assert "try again tomorrow" in client.get("/login/code/enter").get_data(as_text=True)
+    page = client.get("/login/code/enter").get_data(as_text=True)
+    first = db.session.scalar(select(func.min(LoginCode.created_at)).where(LoginCode.phone == phone))
+    assert f"after {to_local(first + timedelta(days=1)).strftime('%m-%d %H:%M')}" in page
 
 
 def test_codes_are_rate_limited_per_address(app_config, make_farmer):
@@ -241,3 +247,69 @@ def test_the_mailbox_sends_visitors_to_the_code_login_and_back(client, farmer):
 def test_the_enter_page_without_a_number_goes_back_to_the_start(client):
     response = client.get("/login/code/enter")
     assert response.status_code == 302 and response.headers["Location"].endswith("/login/code")
+
+
+# --- a stranger cannot lock a farmer out ----------------------------------------------------------
+
+def test_a_strangers_wrong_guesses_do_not_spend_the_farmers_code(app, client, farmer):
+    ask(client, farmer.phone)
+    code = last_code(farmer.phone)
+    stranger = app.test_client()
+    for _ in range(2):
+        ask(stranger, farmer.phone)
+    for guess in ("000000", "111111", "222222", "333333", "444444", "555555"):
+        enter(stranger, guess)
+    assert not logged_in(stranger)
+    enter(client, code)
+    assert logged_in(client)
+
+
+def test_the_liaison_point_sends_a_code_when_a_stranger_filled_the_limits(app, client, farmer, make_point,
+                                                                        make_staff, login):
+    from tests.conftest import CHANGXI
+
+    stranger = app.test_client()
+    for _ in range(3):
+        ask(stranger, farmer.phone)
+    for guess in ("000000", "111111", "222222", "333333", "444444"):
+        enter(stranger, guess)
+    liaison = make_staff(roles.LIAISON, point=make_point("长溪村联络点", (CHANGXI,)))
+    desk = app.test_client()
+    desk.post("/login", data={"phone": liaison.phone, "password": "correct-horse-42"})
+    response = desk.post(f"/liaison/farmers/{farmer.id}/login-code", follow_redirects=True)
+    assert "A log-in code is on its way" in response.get_data(as_text=True)
+    code = last_code(farmer.phone)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "login.code_issued"))
+    assert entry.actor_id == liaison.id and entry.target_id == farmer.id
+    # the farmer, on their own phone: the number is still limited, and the page says until when
+    page = ask(client, farmer.phone) and client.get("/login/code/enter").get_data(as_text=True)
+    assert "Too many codes were asked" in page and "liaison point can also send you a code" in page
+    enter(client, code)
+    assert logged_in(client)
+
+
+def test_a_suspended_point_cannot_send_codes(client, farmer, make_point, make_staff, login):
+    from tests.conftest import CHANGXI
+
+    liaison = make_staff(roles.LIAISON, point=make_point("长溪村联络点", (CHANGXI,), status="suspended"))
+    login(liaison)
+    client.post(f"/liaison/farmers/{farmer.id}/login-code")
+    assert texts(farmer.phone) == []
+    with pytest.raises(PermissionError):
+        otp.issue_in_person(farmer, actor=liaison)
+
+
+# --- a stopped Redis: the page tells the truth ----------------------------------------------------
+
+@pytest.mark.parametrize("registered", [True, False])
+def test_with_the_job_queue_down_the_page_says_the_text_is_queued(app_config, make_farmer, registered):
+    app = create_app({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0"})  # nothing listens there
+    with app.app_context():
+        phone = make_farmer().phone if registered else UNKNOWN
+        client = app.test_client()
+        client.get("/lang/en")
+        ask(client, phone)
+        page = client.get("/login/code/enter").get_data(as_text=True)
+        assert "queued and will be sent shortly" in page and "is on its way" not in page
+        assert len(texts(phone)) == (1 if registered else 0)
+        assert all(message.status == "queued" for message in texts(phone))  # kept, sent once Redis is back

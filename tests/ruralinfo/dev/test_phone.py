@@ -55,11 +55,72 @@ def test_farmers_and_visitors_cannot_use_it(app, client):
     assert client.get("/dev/phone").status_code == 302  # to the log-in page
 
 
-def test_there_is_no_simulator_with_a_real_gateway(app_config, make_staff):
-    app = create_app({**app_config, "SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-                      "TWILIO_AUTH_TOKEN": "t" * 32, "TWILIO_FROM": "+15005550006"})
+@pytest.mark.parametrize("backend", ["outbox", "twilio"])
+def test_there_is_no_simulator_unless_asked_for(app_config, make_staff, backend):
+    extra = {"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t" * 32,
+             "TWILIO_FROM": "+15005550006"} if backend == "twilio" else {}
+    app = create_app({**app_config, **extra, "DEV_SIMULATORS": False})
     with app.app_context():
         user = make_staff(roles.ADMIN)
         client = app.test_client()
         client.post("/login", data={"phone": user.phone, "password": PASSWORD})
         assert client.get("/dev/phone").status_code == 404
+        assert client.post(f"/dev/phone/{user.phone}/send", data={"body": "HELP"}).status_code == 404
+
+
+def test_the_environment_turns_the_simulator_on(monkeypatch):
+    from ruralinfo import config
+
+    monkeypatch.setenv("DEV_SIMULATORS", "1")
+    assert config.from_environment()["DEV_SIMULATORS"] is True
+    monkeypatch.setenv("DEV_SIMULATORS", "0")
+    assert config.from_environment()["DEV_SIMULATORS"] is False
+
+
+def _code_to(client, phone: str) -> str:
+    """A farmer asks for a log-in code in their own browser; the code as the text says it."""
+    from ruralinfo.sms.models import OTP, OutboundMessage
+
+    client.post("/login/code", data={"phone": phone})
+    body = db.session.scalar(select(OutboundMessage.body).where(OutboundMessage.kind == OTP))
+    return "".join(ch for ch in body if ch.isdigit())[:6]
+
+
+def test_a_log_in_code_is_shown_only_to_whoever_uses_that_phone(app, client, staff, make_farmer):
+    farmer = make_farmer(region_code=CHANGXI)
+    code = _code_to(app.test_client(), farmer.phone)
+    looking = client.get(f"/dev/phone/{farmer.phone}").get_data(as_text=True)
+    assert code not in looking and "shown only to whoever uses this phone" in looking
+    assert all(code not in item["body"] for item in
+               client.get(f"/dev/phone/{farmer.phone}/messages.json").get_json())
+    assert client.post(f"/dev/phone/{farmer.phone}/drive").status_code == 302
+    assert code in client.get(f"/dev/phone/{farmer.phone}").get_data(as_text=True)
+    other = make_farmer(region_code=CHANGXI)
+    client.post(f"/dev/phone/{other.phone}/drive")  # one phone at a time
+    assert code not in client.get(f"/dev/phone/{farmer.phone}").get_data(as_text=True)
+
+
+def test_acting_as_a_farmer_is_in_the_audit_log(app, client, staff, make_farmer):
+    from ruralinfo.audit.models import AuditEntry
+
+    farmer = make_farmer(region_code=CHANGXI)
+    client.post(f"/dev/phone/{farmer.phone}/send", data={"body": "帮助"})
+    client.post(f"/dev/phone/{farmer.phone}/send", data={"body": "我的"})
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("dev.phone.%"))
+                                 .order_by(AuditEntry.id)).all()
+    assert [e.action for e in entries] == ["dev.phone.drive", "dev.phone.send", "dev.phone.send"]
+    assert all(e.actor_id == staff.id and e.target_id == farmer.id for e in entries)
+    sids = {e.details["sid"] for e in entries[1:]}
+    assert sids == set(db.session.scalars(select(InboundMessage.provider_id)))
+
+
+def test_a_suspended_points_liaison_cannot_act_as_a_farmer(app, client, make_point, make_staff, make_farmer,
+                                                           login):
+    point = make_point("长溪村联络点", (CHANGXI,), status="suspended")
+    farmer = make_farmer(region_code=CHANGXI)
+    login(make_staff(roles.LIAISON, point=point))
+    assert client.get(f"/dev/phone/{farmer.phone}").status_code == 200  # looking is allowed
+    response = client.post(f"/dev/phone/{farmer.phone}/send", data={"body": "卖 土豆 500斤"})
+    assert response.status_code == 403 and "suspended" in response.get_data(as_text=True)
+    assert client.post(f"/dev/phone/{farmer.phone}/drive").status_code == 403
+    assert db.session.scalar(select(Post)) is None and db.session.scalar(select(InboundMessage)) is None
