@@ -1,11 +1,9 @@
 """What a liaison may see and do: their point's villages and its farmers."""
 from __future__ import annotations
 
-import csv
-import io
-
 from sqlalchemy import select
 
+from ruralinfo import exports
 from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
 from ruralinfo.audit import services as audit
@@ -48,22 +46,19 @@ def recent_batches(user: User, limit: int = 10) -> list[ImportBatch]:
 
 
 def export_csv(scope: list[str], *, actor: User) -> bytes:
-    """The farmers in ``scope`` as CSV (UTF-8 with BOM for Excel), ID numbers masked."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
+    """The farmers in ``scope`` as CSV (UTF-8 with BOM for Excel), ID numbers masked,
+    every cell safe to open in a spreadsheet (``ruralinfo.exports``)."""
     names: dict[str, str] = {}
     rows = db.session.scalars(accounts.farmers(scope).order_by(None).order_by(User.region_code, User.name))
-    total = 0
+    lines = []
     for user in rows:
         if user.region_code not in names:
             names[user.region_code] = regions.full_name(user.region, TOWNSHIP)
-        writer.writerow([user.name, user.id_masked, user.phone, user.region_code, names[user.region_code],
-                         ";".join(g.name_zh for g in user.groups), user.language,
-                         int(user.verified_at is not None), int(user.active), int(user.sms_opt_out),
-                         user.registered_at.isoformat(timespec="seconds")])
-        total += 1
+        lines.append([user.name, user.id_masked, exports.phone_cell(user.phone), user.region_code,
+                      names[user.region_code], ";".join(g.name_zh for g in user.groups), user.language,
+                      int(user.verified_at is not None), int(user.active), int(user.sms_opt_out),
+                      user.registered_at.isoformat(timespec="seconds")])
     audit.record("farmers.export", ("liaison_points", actor.liaison_point_id), actor=actor,
-                 channel=audit.WEB, details={"rows": total})
+                 channel=audit.WEB, details={"rows": len(lines)})
     db.session.commit()
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return exports.csv_bytes(EXPORT_COLUMNS, lines)

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from ruralinfo.accounts import identity, roles
+from ruralinfo.accounts import identity, phones, roles
 from ruralinfo.accounts.models import InterestGroup, User
 from ruralinfo.audit.models import AuditEntry
 from ruralinfo.extensions import db
@@ -127,3 +127,21 @@ def test_a_liaison_without_a_point_sees_nobody(client, make_staff, make_farmer, 
     page = client.get("/liaison/").get_data(as_text=True)
     assert "not assigned" in page and "谁都看不见" not in page
     assert client.get("/liaison/farmers.csv").status_code == 403
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://x\")", "+1+2", "-2+3", "@SUM(A1)", "\t=1+1"])
+def test_export_cells_never_become_formulas_and_phones_stay_text(client, liaison, make_farmer, name):
+    import csv
+    import io
+
+    from ruralinfo import exports
+
+    farmer = make_farmer(region_code=CHANGXI)
+    farmer.name = name  # however it got there (an import, an old record): the export must be safe
+    db.session.commit()
+    text = client.get("/liaison/farmers.csv").get_data().decode("utf-8-sig")
+    [header, row] = list(csv.reader(io.StringIO(text)))
+    cells = dict(zip(header, row))
+    assert cells["name"] == "'" + name
+    assert not any(cell.startswith(exports.FORMULA_STARTS) for cell in row)
+    assert cells["phone"] == phones.display(farmer.phone) and " " in cells["phone"]

@@ -1,0 +1,39 @@
+"""Spreadsheet-safe exports: every CSV the platform writes for people goes through here.
+
+A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+a formula to Excel and LibreOffice; a farmer's "name" could be one (OWASP's CSV
+injection). Such cells get a leading apostrophe, so they show as typed and never
+run. Phone numbers are written as people read them (``138 0013 8000``), which a
+spreadsheet keeps as text instead of turning ``+8613800138000`` into a number.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from ruralinfo.accounts import phones
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """``value`` as a spreadsheet will show it and never evaluate it."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def phone_cell(phone: str | None) -> str:
+    """A phone number as text a spreadsheet keeps (the display form)."""
+    return phones.display(phone) if phone else ""
+
+
+def csv_bytes(header: Iterable[object], rows: Iterable[Iterable[object]]) -> bytes:
+    """CSV in UTF-8 with a BOM (so that Excel reads the Chinese), every cell made safe."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([safe_cell(cell) for cell in header])
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
