@@ -147,4 +147,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_roles():
-        return {"roles": roles, "request_path": request.full_path.rstrip("?")}
+        return {"roles": roles, "request_path": request.full_path.rstrip("?"),
+                "has_endpoint": lambda name: name in current_app.view_functions}

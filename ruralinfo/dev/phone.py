@@ -42,6 +42,20 @@ def _scope():
     return liaison.scope_of(current_user)
 
 
+@bp.context_processor
+def _layout():
+    """The simulator keeps the navigation of the area its user came from."""
+    if current_user.has_role(roles.ADMIN):
+        layout = "admin/base.html"
+    elif current_user.has_role(roles.STAFF, roles.APPROVER):
+        layout = "bureau/base.html"
+    elif current_user.has_role(roles.LIAISON):
+        layout = "liaison/base.html"
+    else:
+        layout = "base.html"
+    return {"layout": layout}
+
+
 def _phone_or_404(raw: str) -> str:
     """A phone the current user may simulate: one of their farmers, or a number with no account."""
     try:

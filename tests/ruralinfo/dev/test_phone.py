@@ -44,6 +44,7 @@ def test_a_liaison_simulates_only_their_own_farmers(client, make_point, make_sta
     login(make_staff(roles.LIAISON, point=point))
     page = client.get("/dev/phone").get_data(as_text=True)
     assert "本村人" in page and "外村人" not in page
+    assert 'href="/liaison/letters/"' in page  # the liaison's own navigation stays
     assert client.get(f"/dev/phone/{theirs.phone}").status_code == 404
     assert client.post(f"/dev/phone/{theirs.phone}/send", data={"body": "TD"}).status_code == 404
     db.session.refresh(theirs)
@@ -124,3 +125,20 @@ def test_a_suspended_points_liaison_cannot_act_as_a_farmer(app, client, make_poi
     assert response.status_code == 403 and "suspended" in response.get_data(as_text=True)
     assert client.post(f"/dev/phone/{farmer.phone}/drive").status_code == 403
     assert db.session.scalar(select(Post)) is None and db.session.scalar(select(InboundMessage)) is None
+
+
+def test_without_the_simulator_every_staff_page_still_renders(app_config, make_staff, make_point):
+    from tests.conftest import FreshGlobalsClient
+
+    app = create_app({**app_config, "DEV_SIMULATORS": False})
+    app.test_client_class = FreshGlobalsClient
+    with app.app_context():
+        point = make_point("长溪村联络点", (CHANGXI,))
+        for role, page in ((roles.ADMIN, "/admin/points/"), (roles.STAFF, "/bureau/"),
+                           (roles.LIAISON, "/liaison/")):
+            user = make_staff(role, point=point if role == roles.LIAISON else None)
+            client = app.test_client()
+            client.post("/login", data={"phone": user.phone, "password": PASSWORD})
+            response = client.get(page)
+            assert response.status_code == 200, (role, page)
+            assert "/dev/phone" not in response.get_data(as_text=True)
