@@ -3,7 +3,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from mailbox.models import BUY, SELL
@@ -29,3 +29,10 @@ class PostForm(FlaskForm):
                       validators=[DataRequired()])
     text = TextAreaField(_l("What, how much, price"), validators=[DataRequired(), Length(max=MAX_POST)],
                          filters=[printable], render_kw={"rows": 3, "maxlength": MAX_POST})
+
+
+class CloseForm(FlaskForm):
+    """Close a letter to the point without an answer."""
+
+    reason = StringField(_l("Why no answer is needed"), validators=[DataRequired(), Length(max=200)],
+                         filters=[printable], render_kw={"maxlength": 200})

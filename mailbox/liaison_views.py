@@ -7,42 +7,38 @@ count through the context processor below, when this blueprint is registered.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
 
-from mailbox import services
-from mailbox.forms import LetterForm
-from mailbox.models import Letter
+from mailbox import point_letters, services
+from mailbox.forms import CloseForm, LetterForm
+from mailbox.models import NEW, READ, Letter
 from ruralinfo.accounts import roles
 from ruralinfo.accounts.models import User
 from ruralinfo.audit.services import WEB
 from ruralinfo.extensions import db
 from ruralinfo.liaison import services as liaison
 from ruralinfo.liaison.models import LiaisonPoint
-from ruralinfo.web import guard_area
+from ruralinfo.timeutil import now_utc
+from ruralinfo.web import flash_errors, guard_area
 
 bp = Blueprint("liaison_letters", __name__)
 guard_area(bp, (roles.LIAISON,))
 PER_PAGE = 50
-
-
-def unread_for_point(point: LiaisonPoint | None) -> int:
-    if point is None:
-        return 0
-    unread = services.point_inbox(point).where(Letter.read_at.is_(None)).order_by(None)
-    return db.session.scalar(select(func.count()).select_from(unread.subquery()))
+RATE_DAYS = 30  # the period of the reply rate shown to the point
 
 
 @bp.app_context_processor
 def _liaison_nav():
-    """``liaison_letters_unread()`` for the liaison console's nav (evaluated only there)."""
-    def unread() -> int:
+    """``liaison_letters_pending()`` for the liaison console's nav: letters waiting for an answer."""
+    def pending() -> int:
         if not current_user.is_authenticated or not current_user.has_role(roles.LIAISON):
             return 0
-        return unread_for_point(liaison.point_of(current_user))
-    return {"liaison_letters_unread": unread}
+        return point_letters.pending_count(liaison.point_of(current_user))
+    return {"liaison_letters_pending": pending}
 
 
 @bp.before_request
@@ -72,14 +68,23 @@ def _farmer_of(letters: list[Letter], point: LiaisonPoint) -> User | None:
 
 @bp.get("/")
 def index():
-    """The letters to the liaison's point, unread first, newest first."""
-    pagination = None
+    """The letters to the liaison's point, waiting ones first, newest first; ``?show=pending``
+    only those waiting for an answer (待回复)."""
+    pagination = rate = None
+    show = "pending" if request.args.get("show") == "pending" else "all"
     if g.point is not None:
-        stmt = services.point_inbox(g.point).order_by(None).order_by(Letter.read_at.is_not(None), Letter.id.desc())
+        stmt = services.point_inbox(g.point).order_by(None)
+        if show == "pending":
+            stmt = stmt.where(*point_letters.pending_filter(g.point.id))
+        waiting = (Letter.answered_at.is_(None) & Letter.closed_at.is_(None))
+        stmt = stmt.order_by(~waiting, Letter.read_at.is_not(None), Letter.id.desc())
         page = max(request.args.get("page", 1, type=int), 1)
         pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
-    return render_template("liaison/letters.html", point=g.point, pagination=pagination,
-                           unread=unread_for_point(g.point))
+        since = now_utc() - timedelta(days=RATE_DAYS)
+        rate = point_letters.reply_rates(since, point_ids=[g.point.id]).get(g.point.id)
+    return render_template("liaison/letters.html", point=g.point, pagination=pagination, show=show,
+                           pending=point_letters.pending_count(g.point), rate=rate, rate_days=RATE_DAYS,
+                           sla_days=current_app.config["LETTER_SLA_DAYS"])
 
 
 @bp.get("/<int:letter_id>")
@@ -87,7 +92,31 @@ def letter(letter_id: int):
     letters = _thread_or_404(letter_id)
     services.mark_read(letters, current_user)
     return render_template("liaison/letters_thread.html", point=g.point, letters=letters, letter_id=letter_id,
-                           farmer=_farmer_of(letters, g.point), form=LetterForm())
+                           farmer=_farmer_of(letters, g.point), form=LetterForm(), close_form=CloseForm(),
+                           waiting=_waiting(letters))
+
+
+def _waiting(letters: list[Letter]) -> list[Letter]:
+    """The letters of the thread to this point that still wait for an answer."""
+    return [item for item in letters if item.recipient_point_id == g.point.id and item.state in (NEW, READ)]
+
+
+@bp.post("/<int:letter_id>/close")
+def close(letter_id: int):
+    """Close the letters of this thread that wait, without an answer, giving the reason."""
+    letters = _thread_or_404(letter_id)
+    form = CloseForm()
+    if form.validate_on_submit():
+        try:
+            for item in _waiting(letters):
+                point_letters.close(item, actor=current_user, reason=form.reason.data, channel=WEB)
+        except point_letters.CloseError as err:
+            flash_errors(err.errors.values())
+        else:
+            flash(_l("Closed without an answer: %(reason)s", reason=form.reason.data), "success")
+    else:
+        flash_errors(form.reason.errors)
+    return redirect(url_for(".letter", letter_id=letter_id))
 
 
 @bp.post("/<int:letter_id>/reply")
@@ -112,4 +141,4 @@ def reply(letter_id: int):
                      new.recipient_point.name), "success")
             return redirect(url_for(".letter", letter_id=new.id, _anchor=f"l{new.id}"))
     return render_template("liaison/letters_thread.html", point=g.point, letters=letters, letter_id=letter_id,
-                           farmer=farmer, form=form)
+                           farmer=farmer, form=form, close_form=CloseForm(), waiting=_waiting(letters))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ruralinfo.extensions import db
@@ -14,6 +14,7 @@ PERSONAL, FROM_POINT, FROM_BUREAU, MATCH, ANSWER, SYSTEM = (
     "personal", "point", "bureau", "match", "answer", "system")
 SELL, BUY = "sell", "buy"
 OPEN, CLOSED = "open", "closed"
+NEW, READ, ANSWERED, CLOSED_UNANSWERED = "new", "read", "answered", "closed"  # a letter to a point
 
 
 class Letter(db.Model):
@@ -34,6 +35,14 @@ class Letter(db.Model):
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("sms_inbox.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, index=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A letter to a liaison point is new, read, answered (the point wrote in its thread
+    # after it) or closed without an answer, with the reason.
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    close_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # How many characters of the body went out by SMS (a long letter goes in parts: READ N).
+    sms_sent_upto: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     sender = relationship("User", foreign_keys=[sender_id])
     recipient = relationship("User", foreign_keys=[recipient_id])
@@ -43,6 +52,15 @@ class Letter(db.Model):
     @property
     def root_id(self) -> int:
         return self.thread_id or self.id
+
+    @property
+    def state(self) -> str:
+        """``new``, ``read``, ``answered`` or ``closed`` (letters to a point)."""
+        if self.answered_at is not None:
+            return ANSWERED
+        if self.closed_at is not None:
+            return CLOSED_UNANSWERED
+        return READ if self.read_at is not None else NEW
 
 
 class Post(db.Model):

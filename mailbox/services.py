@@ -8,10 +8,12 @@ commit together (a repeated webhook then has no second effect).
 """
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import force_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
+from mailbox import point_letters
 from mailbox.models import BUY, CLOSED, FROM_POINT, OPEN, PERSONAL, SELL, SYSTEM, Letter, Post
 from ruralinfo.accounts import roles
 from ruralinfo.accounts.models import User, UserRole
@@ -77,7 +79,7 @@ def sender_label(letter: Letter) -> str:
         return letter.sender_point.name
     if letter.sender is not None:
         return letter.sender.name
-    return str(_l("Agriculture bureau")) if letter.kind != SYSTEM else str(_l("System notice"))
+    return current_app.config["BUREAU_NAME"] if letter.kind != SYSTEM else str(_l("System notice"))
 
 
 def send_letter(*, sender: User | None, body: str, channel: str, recipient: User | None = None,
@@ -96,6 +98,8 @@ def send_letter(*, sender: User | None, body: str, channel: str, recipient: User
                     thread_id=reply_to.root_id if reply_to is not None else None)
     db.session.add(letter)
     db.session.flush()
+    if sender_point is not None:
+        point_letters.mark_answered(sender_point.id, letter.root_id, now_utc())
     if recipient is not None and recipient.active:
         mirror_by_sms(letter, recipient)
     audit.record("letter.send", letter, actor=sender, channel=channel,

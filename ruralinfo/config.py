@@ -15,8 +15,10 @@ ENV_KEYS = (
     "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SMS_BACKEND", "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_API_BASE", "PUBLIC_BASE_URL",
     "IDENTITY_KEY", "SMS_SIGNATURE", "TIMEZONE", "QUIET_HOURS", "PROXY_COUNT",
-    "HOTLINE_NUMBER", "COUNTY_CODE", "SMS_SEND_TIMEOUT", "DEV_SIMULATORS",
+    "HOTLINE_NUMBER", "COUNTY_CODE", "SMS_SEND_TIMEOUT", "DEV_SIMULATORS", "BUREAU_NAME", "SMS_MAX_SEGMENTS",
+    "LETTER_SLA_DAYS",
 )
+INTEGERS = ("PROXY_COUNT", "SMS_MAX_SEGMENTS", "LETTER_SLA_DAYS")
 FLAGS = ("DEV_SIMULATORS",)  # "1", "true", "yes", "on" turn them on
 
 
@@ -46,6 +48,9 @@ def defaults(instance_path: str) -> dict:
         "COUNTY_CODE": "330282",
         "SMS_SEND_TIMEOUT": 10.0,
         "DEV_SIMULATORS": False,
+        "BUREAU_NAME": "慈溪市农业农村局",
+        "SMS_MAX_SEGMENTS": 6,
+        "LETTER_SLA_DAYS": 3,
         "SMS_RETRY_DELAY": 30,
         "SMS_MAX_ATTEMPTS": 5,
         "PASSWORD_HASH_METHOD": "scrypt",
@@ -69,8 +74,9 @@ def defaults(instance_path: str) -> dict:
 def from_environment() -> dict:
     """Every contract key that is set (non-empty) in the environment."""
     found = {key: os.environ[key] for key in ENV_KEYS if os.environ.get(key)}
-    if "PROXY_COUNT" in found:
-        found["PROXY_COUNT"] = int(found["PROXY_COUNT"])
+    for key in INTEGERS:
+        if key in found:
+            found[key] = int(found[key])
     for key in FLAGS:
         if key in found:
             found[key] = found[key].strip().lower() in ("1", "true", "yes", "on")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Flask, abort, current_app, flash, redirect, render_template, request,
+                   send_from_directory, url_for)
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -36,6 +37,13 @@ def home_for(user) -> str:
     if user.has_role(roles.FARMER) and "mailbox.inbox" in current_app.view_functions:
         return url_for("mailbox.inbox")
     return url_for("home.index_public")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for it on every page; the SVG icon serves them all."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml",
+                               max_age=86400)
 
 
 @bp.get("/welcome")

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from mailbox import services as mailbox
 from mailbox.models import FROM_POINT, Letter
 from ruralinfo.accounts import roles
+from ruralinfo.audit.models import AuditEntry
 from ruralinfo.extensions import db
 from ruralinfo.sms.models import LETTER, OutboundMessage
 from tests.conftest import BALI, CHANGXI
@@ -29,7 +30,7 @@ def c(client, login, make_point, make_staff, make_farmer):
     return w
 
 
-def test_the_list_shows_the_points_letters_unread_first(client, c):
+def test_the_list_shows_the_points_letters_waiting_first_and_unread_first(client, c):
     old = mailbox.send_letter(sender=c.farmer, recipient_point=c.point, body="上个月的问题", channel="sms")
     mailbox.mark_read([old], c.liaison)
     mailbox.send_letter(sender=c.farmer, recipient_point=c.point, body="地里有虫\n详细情况", channel="web")
@@ -38,9 +39,11 @@ def test_the_list_shows_the_points_letters_unread_first(client, c):
     page = client.get("/liaison/letters/").get_data(as_text=True)
     assert page.index("想订化肥") < page.index("地里有虫") < page.index("上个月的问题")
     assert "别的点的信" not in page and "详细情况" not in page
-    assert page.count('class="unread"') == 2 and "陈阿毛" in page and "李秀英" in page
-    assert re.search(r'Letters <b class="count">2</b>', page)
-    assert re.search(r'Letters <b class="count">2</b>', client.get("/liaison/").get_data(as_text=True))
+    assert page.count('class="state-new"') == 2 and page.count('class="state-read"') == 1
+    assert "陈阿毛" in page and "李秀英" in page
+    # read but not answered still waits: the navigation counts what waits for an answer
+    assert re.search(r'Letters <b class="count"[^>]*>3</b>', page)
+    assert re.search(r'Letters <b class="count"[^>]*>3</b>', client.get("/liaison/").get_data(as_text=True))
 
 
 def test_opening_a_letter_marks_it_read_and_an_answer_reaches_the_farmer(client, c):
@@ -48,8 +51,8 @@ def test_opening_a_letter_marks_it_read_and_an_answer_reaches_the_farmer(client,
     page = client.get(f"/liaison/letters/{letter.id}").get_data(as_text=True)
     assert "葡萄叶子发黄怎么办" in page and "陈阿毛" in page
     db.session.expire_all()
-    assert db.session.get(Letter, letter.id).read_at is not None
-    assert '<b class="count">' not in client.get("/liaison/letters/").get_data(as_text=True)
+    assert db.session.get(Letter, letter.id).state == "read"
+    assert re.search(r'<b class="count"[^>]*>1</b>', client.get("/liaison/letters/").get_data(as_text=True))
 
     response = client.post(f"/liaison/letters/{letter.id}/reply", data={"body": "明天专家来看"})
     assert response.status_code == 302
@@ -64,6 +67,10 @@ def test_opening_a_letter_marks_it_read_and_an_answer_reaches_the_farmer(client,
     # the farmer sees the answer from the point, in the same thread
     assert [item.id for item in mailbox.thread(answer.id, c.farmer)] == [letter.id, answer.id]
     assert mailbox.sender_label(answer) == "长溪村联络点"
+    db.session.expire_all()
+    assert db.session.get(Letter, letter.id).state == "answered"
+    listing = client.get("/liaison/letters/").get_data(as_text=True)
+    assert '<b class="count"' not in listing and 'class="state-answered"' in listing
 
 
 def test_another_points_letter_is_not_found(client, c):
@@ -102,8 +109,59 @@ def test_a_farmers_answer_to_the_point_comes_back_to_the_points_list(client, c):
     again = mailbox.reply(answer.id, sender=c.farmer, body="好的谢谢", channel="sms")
     assert (again.recipient_point_id, again.thread_id) == (c.point.id, letter.id)
     page = client.get("/liaison/letters/").get_data(as_text=True)
-    assert "好的谢谢" in page and page.count('class="unread"') == 1
+    assert "好的谢谢" in page and page.count('class="state-new"') == 1
     # answering from the farmer's latest letter keeps the same thread and the same farmer
     client.post(f"/liaison/letters/{letter.id}/reply", data={"body": "不客气"})
     last = db.session.scalar(select(Letter).order_by(Letter.id.desc()))
     assert (last.thread_id, last.recipient_id, last.sender_point_id) == (letter.id, c.farmer.id, c.point.id)
+
+
+def test_a_letter_needing_no_answer_is_closed_with_its_reason(client, c):
+    letter = mailbox.send_letter(sender=c.farmer, recipient_point=c.point, body="谢谢你们", channel="sms")
+    refused = client.post(f"/liaison/letters/{letter.id}/close", data={"reason": "  "}, follow_redirects=True)
+    assert db.session.get(Letter, letter.id).closed_at is None and "error" in refused.get_data(as_text=True)
+    client.post(f"/liaison/letters/{letter.id}/close", data={"reason": "农户来联络点当面解决了"})
+    db.session.expire_all()
+    closed = db.session.get(Letter, letter.id)
+    assert closed.state == "closed" and closed.close_reason == "农户来联络点当面解决了"
+    assert closed.closed_by_id == c.liaison.id
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "letter.close")).target_id == letter.id
+    pending = client.get("/liaison/letters/?show=pending").get_data(as_text=True)
+    assert "谢谢你们" not in pending and "No letters waiting for an answer" in pending
+    assert "农户来联络点当面解决了" in client.get("/liaison/letters/").get_data(as_text=True)
+
+
+def test_the_reply_rate_counts_answers_within_the_sla(app, client, c):
+    from datetime import timedelta
+
+    from mailbox import point_letters
+    from ruralinfo.timeutil import now_utc
+
+    now = now_utc()
+    letters = [mailbox.send_letter(sender=c.farmer, recipient_point=c.point, body=f"问题{i}", channel="sms")
+               for i in range(4)]
+    for letter, days_ago, answer_after in zip(letters, (10, 9, 8, 1), (timedelta(hours=2), timedelta(hours=30),
+                                                                        timedelta(days=5), None)):
+        letter.created_at = now - timedelta(days=days_ago)
+        if answer_after is not None:
+            letter.answered_at = letter.created_at + answer_after
+    db.session.commit()
+    rate = point_letters.reply_rates(now - timedelta(days=30))[c.point.id]
+    assert (rate.received, rate.answered, rate.answered_in_time, rate.pending) == (4, 3, 2, 1)
+    assert rate.rate == 0.5 and rate.median_hours == 30.0
+    page = client.get("/liaison/letters/").get_data(as_text=True)
+    assert "reply rate 50%" in page and "Median time to answer: 30.0 hours" in page
+
+
+def test_the_bureau_sees_every_points_reply_rate(app, client, c, make_staff, login):
+    waiting = mailbox.send_letter(sender=c.farmer, recipient_point=c.point, body="没人回", channel="sms")
+    answered = mailbox.send_letter(sender=c.stranger, recipient_point=c.other_point, body="有人回", channel="sms")
+    assert waiting.state == "new"
+    outsider = make_staff(roles.LIAISON, point=c.other_point, name="巴里联络员")
+    mailbox.reply(answered.id, sender=outsider, body="已处理", channel="web")
+    client.post("/logout")
+    login(make_staff(roles.STAFF))
+    page = client.get("/bureau/letters/").get_data(as_text=True)
+    assert page.index("长溪村联络点") < page.index("巴里村联络点")  # the worst rate first
+    assert "0%" in page and "100%" in page
+    assert "All points: 2 letters, 1 answered in time (50%), 1 waiting now." in page

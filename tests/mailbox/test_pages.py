@@ -53,7 +53,7 @@ def test_the_inbox_shows_letters_newest_first_with_sender_and_first_line(client,
     mailbox.send_letter(sender=v.me, recipient=v.neighbour, body="我写给别人的", channel="web")
     page = client.get("/mailbox/").get_data(as_text=True)
     assert page.index("明天有霜冻") < page.index("葡萄苗到了")
-    assert "李秀英" in page and "Agriculture bureau" in page
+    assert "李秀英" in page and "慈溪市农业农村局" in page
     assert "第二行不显示" not in page and "我写给别人的" not in page
     assert page.count('class="unread"') == 2
     assert f'href="/mailbox/letters/{first.id}"' in page
