@@ -6,10 +6,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from mailbox import services
+from mailbox import letter_sms, services
 from mailbox.models import BUY, SELL
 from ruralinfo.extensions import db
-from ruralinfo.sms import commands, parsing
+from ruralinfo.sms import commands, parsing, segments
+from ruralinfo.sms import services as sms
+from ruralinfo.timeutil import now_utc
 
 
 def _post(kind: str):
@@ -44,25 +46,60 @@ def reply(inbound: commands.Inbound, rest: str) -> str:
     return _("Your reply to letter %(n)s is sent to %(to)s.", n=number, to=to)
 
 
+MY_SEGMENTS = 2  # 我的 / MY answers in one or two texts
+
+
 def mine(inbound: commands.Inbound, _rest: str) -> str:
+    """The open posts and unread letters, each whole (never cut inside a price or a
+    word), as many as fit in two texts, then "and N more"."""
     user = inbound.user
     chinese = str(get_locale()).startswith("zh")
-    sep, stop = ("；", "。") if chinese else ("; ", ". ")  # Chinese text takes full-width punctuation
-    posts = services.open_posts(user)[:5]
-    unread = db.session.scalars(services.inbox(user).where(services.Letter.read_at.is_(None)).limit(5)).all()
     labels = {SELL: _("SELL"), BUY: _("BUY")}  # outside the f-string: Babel does not look inside one
-    parts = []
-    if posts:
-        parts.append(_("Open posts:") + sep.join(f"{p.id} {labels[p.kind]} {p.text[:12]}" for p in posts) + stop)
-    else:
-        parts.append(_("No open posts."))
-    if unread:
-        parts.append(_("Unread letters:") + sep.join(f"{letter.id} {services.sender_label(letter)}"
-                                                    for letter in unread) + stop
-                     + _("Send REPLY and the number to answer."))
-    else:
-        parts.append(_("No unread letters."))
-    return ("" if chinese else " ").join(parts)
+    posts = [f"{p.id} {labels[p.kind]} {p.text}" for p in services.open_posts(user)]
+    unread = [f"{letter.id} {services.sender_label(letter)}" for letter in
+              db.session.scalars(services.inbox(user).where(services.Letter.read_at.is_(None)))]
+
+    def render(shown_posts: int, shown_letters: int) -> str:
+        return _my_text(posts, shown_posts, unread, shown_letters, chinese)
+
+    def ok(text: str) -> bool:
+        return segments.fits(text, MY_SEGMENTS, sms.signature())
+
+    shown_posts = max((k for k in range(len(posts) + 1) if ok(render(k, 0))), default=0)
+    shown_letters = max((m for m in range(len(unread) + 1) if ok(render(shown_posts, m))), default=0)
+    return render(shown_posts, shown_letters)
+
+
+def _my_text(posts: list[str], shown_posts: int, letters: list[str], shown_letters: int, chinese: bool) -> str:
+    sep, space, end = ("；", "", "。") if chinese else ("; ", " ", ".")
+
+    def section(title: str, items: list[str], shown: int, empty: str) -> str:
+        if not items:
+            return empty
+        listed = items[:shown]
+        if len(items) > shown:
+            listed.append(_("and %(n)s more", n=len(items) - shown) if listed else
+                          _("%(n)s in all", n=len(items)))
+        return title + space + sep.join(listed) + end
+
+    parts = [section(_("Open posts:"), posts, shown_posts, _("No open posts.")),
+             section(_("Unread letters:"), letters, shown_letters, _("No unread letters."))]
+    if letters:
+        parts.append(_("Send READ and the number to read, REPLY and the number to answer."))
+    return space.join(parts)
+
+
+def read(inbound: commands.Inbound, rest: str) -> str:
+    """看 N / READ N: the next part of a long letter."""
+    number, _text = parsing.leading_number(rest)
+    if number is None:
+        return _("To read a letter, send READ and its number, e.g.: READ 12")
+    letter = db.session.get(services.Letter, number)
+    if letter is None or letter.recipient_id != inbound.user.id:
+        return _("There is no letter no. %(n)s in your mailbox.", n=number)
+    if letter.read_at is None:
+        letter.read_at = now_utc()
+    return letter_sms.next_part(letter)
 
 
 def to_liaison_point(inbound: commands.Inbound, text: str) -> str:
@@ -86,5 +123,7 @@ def register() -> None:
     commands.register("买", "BUY", handler=_post(BUY), name="buy", summary=_l("BUY what, how much – a demand post"))
     commands.register("回复", "REPLY", handler=reply, name="reply",
                       summary=_l("REPLY number text – answer a letter"))
+    commands.register("看", "READ", handler=read, name="read",
+                      summary=_l("READ number – the rest of a long letter"))
     commands.register("我的", "MY", handler=mine, name="my", summary=_l("MY – your posts and unread letters"))
     commands.register_fallback(to_liaison_point)

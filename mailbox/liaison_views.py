@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
-from mailbox import point_letters, services
+from mailbox import letter_sms, point_letters, services
 from mailbox.forms import CloseForm, LetterForm
 from mailbox.models import NEW, READ, Letter
 from ruralinfo.accounts import roles
@@ -93,12 +94,35 @@ def letter(letter_id: int):
     services.mark_read(letters, current_user)
     return render_template("liaison/letters_thread.html", point=g.point, letters=letters, letter_id=letter_id,
                            farmer=_farmer_of(letters, g.point), form=LetterForm(), close_form=CloseForm(),
-                           waiting=_waiting(letters))
+                           waiting=_waiting(letters), by_sms=_by_sms(letters))
+
+
+def _by_sms(letters: list[Letter]) -> bool:
+    """Whether the point's answer in this thread will reach the farmer's phone now."""
+    farmer = _farmer_of(letters, g.point)
+    started = bool(letters) and farmer is not None and letters[0].sender_id == farmer.id
+    return letter_sms.reaches_by_sms(farmer, essential=started)
 
 
 def _waiting(letters: list[Letter]) -> list[Letter]:
     """The letters of the thread to this point that still wait for an answer."""
     return [item for item in letters if item.recipient_point_id == g.point.id and item.state in (NEW, READ)]
+
+
+@bp.post("/<int:letter_id>/count")
+def count():
+    """As the liaison types: how many texts the answer takes on the farmer's phone."""
+    letters = _thread_or_404(request.view_args["letter_id"])
+    farmer = _farmer_of(letters, g.point)
+    texts, over = letter_sms.preview(request.form.get("body", ""), number=max(item.id for item in letters) + 1,
+                                     sender_label=g.point.name, locale=farmer.language if farmer else "zh")
+    limit = current_app.config["SMS_MAX_SEGMENTS"]
+    if over:
+        message = _l("%(n)s texts: more than %(max)s. The farmer gets the first %(max)s and the rest by "
+                     "sending READ and the letter's number.", n=texts, max=limit)
+    else:
+        message = ngettext("%(num)s text on the farmer's phone.", "%(num)s texts on the farmer's phone.", texts)
+    return jsonify(texts=texts, over=over, message=str(message))
 
 
 @bp.post("/<int:letter_id>/close")
@@ -141,4 +165,5 @@ def reply(letter_id: int):
                      new.recipient_point.name), "success")
             return redirect(url_for(".letter", letter_id=new.id, _anchor=f"l{new.id}"))
     return render_template("liaison/letters_thread.html", point=g.point, letters=letters, letter_id=letter_id,
-                           farmer=farmer, form=form, close_form=CloseForm(), waiting=_waiting(letters))
+                           farmer=farmer, form=form, close_form=CloseForm(), waiting=_waiting(letters),
+                           by_sms=_by_sms(letters))

@@ -9,11 +9,10 @@ commit together (a repeated webhook then has no second effect).
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from mailbox import point_letters
+from mailbox import letter_sms, point_letters
 from mailbox.models import BUY, CLOSED, FROM_POINT, OPEN, PERSONAL, SELL, SYSTEM, Letter, Post
 from ruralinfo.accounts import roles
 from ruralinfo.accounts.models import User, UserRole
@@ -22,9 +21,7 @@ from ruralinfo.errors import FieldErrors
 from ruralinfo.extensions import db
 from ruralinfo.liaison import rules
 from ruralinfo.liaison.models import ACTIVE, LiaisonPoint, point_regions
-from ruralinfo.sms import segments
 from ruralinfo.sms import services as sms
-from ruralinfo.sms.models import LETTER
 from ruralinfo.timeutil import now_utc
 
 MAX_LETTER = 1000
@@ -100,21 +97,12 @@ def send_letter(*, sender: User | None, body: str, channel: str, recipient: User
     db.session.flush()
     if sender_point is not None:
         point_letters.mark_answered(sender_point.id, letter.root_id, now_utc())
-    if recipient is not None and recipient.active:
-        mirror_by_sms(letter, recipient)
+    if recipient is not None:
+        letter_sms.mirror(letter, recipient, sender_label(letter))
     audit.record("letter.send", letter, actor=sender, channel=channel,
                  details={"to_user": letter.recipient_id, "to_point": letter.recipient_point_id, "kind": kind})
     _finish(commit)
     return letter
-
-
-def mirror_by_sms(letter: Letter, recipient: User) -> None:
-    """The short form of a letter by SMS, with how to reply (unless they opted out)."""
-    with force_locale(recipient.language or "zh"):
-        head = _("Letter %(n)s from %(sender)s: ", n=letter.id, sender=sender_label(letter))
-        tail = _(" To reply, text: REPLY %(n)s your answer", n=letter.id)
-        body = segments.truncate(head + letter.body, 2, sms.signature() + tail) + tail
-    sms.queue_sms(recipient.phone, body, kind=LETTER, cause=f"letter:{letter.id}", user=recipient)
 
 
 def reply(letter_id: int, *, sender: User, body: str, channel: str, inbound_id: int | None = None,

@@ -9,6 +9,7 @@ character is never split across two segments. The configured signature
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 GSM7 = "GSM-7"
@@ -76,3 +77,40 @@ def truncate(body: str, segments: int, signature: str = "", ellipsis: str = "…
         else:
             high = mid - 1
     return body[:low] + ellipsis
+
+
+
+# Spans a text is never cut inside: a number with its unit or price (3元/株, 1.5元/斤, ¥2, 500斤)
+# and a word of Latin letters.
+UNBREAKABLE = re.compile(r"[¥$]?\d+(?:[.,]\d+)*(?:[元块毛角分]?(?:/|每)?[\u4e00-\u9fff]{0,2})?"
+                         r"|[A-Za-z]+(?:['’-][A-Za-z]+)*")
+BREAK_AFTER = frozenset("，。；、！？：）】」 \n\t")
+LOOKBACK = 20  # how far back a cut may move to end at a space or punctuation mark
+
+
+def fit(text: str, segments: int, signature: str = "", prefix: str = "", suffix: str = "") -> int:
+    """How many characters of ``text`` fit as ``prefix + text[:n] + suffix`` in
+    ``segments``: cut after a space or punctuation mark when one is near, and
+    never inside a word, a number or a unit (``1.5元/斤`` stays whole)."""
+    def ok(n: int) -> bool:
+        return fits(prefix + text[:n] + suffix, segments, signature)
+
+    if ok(len(text)):
+        return len(text)
+    low, high = 0, len(text)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if ok(mid):
+            low = mid
+        else:
+            high = mid - 1
+    inside = set()
+    for span in UNBREAKABLE.finditer(text[:low + 1]):
+        inside.update(range(span.start() + 1, span.end()))
+    allowed = [n for n in range(low, 0, -1) if n not in inside]
+    for n in allowed:
+        if n < low - LOOKBACK:
+            break
+        if text[n - 1] in BREAK_AFTER or (text[n - 1] in ",.;!?:" and text[n:n + 1] in ("", " ")):
+            return n
+    return allowed[0] if allowed else 0

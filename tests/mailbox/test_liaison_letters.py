@@ -9,7 +9,7 @@ from mailbox.models import FROM_POINT, Letter
 from ruralinfo.accounts import roles
 from ruralinfo.audit.models import AuditEntry
 from ruralinfo.extensions import db
-from ruralinfo.sms.models import LETTER, OutboundMessage
+from ruralinfo.sms.models import LETTER, REPLY, OutboundMessage
 from tests.conftest import BALI, CHANGXI
 
 
@@ -59,8 +59,9 @@ def test_opening_a_letter_marks_it_read_and_an_answer_reaches_the_farmer(client,
     answer = db.session.scalar(select(Letter).order_by(Letter.id.desc()))
     assert (answer.thread_id, answer.kind, answer.sender_id, answer.sender_point_id, answer.recipient_id) == \
         (letter.id, FROM_POINT, c.liaison.id, c.point.id, c.farmer.id)
+    # an answer to the farmer's own question is essential, like a reply to their text
     [sms] = db.session.scalars(select(OutboundMessage).where(OutboundMessage.to == c.farmer.phone,
-                                                            OutboundMessage.kind == LETTER)).all()
+                                                            OutboundMessage.kind == REPLY)).all()
     assert "明天专家来看" in sms.body and "长溪村联络点" in sms.body
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert page.index("葡萄叶子发黄怎么办") < page.index("明天专家来看")

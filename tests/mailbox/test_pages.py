@@ -10,7 +10,7 @@ from mailbox import services as mailbox
 from mailbox.models import BUY, CLOSED, FROM_BUREAU, OPEN, SELL, Letter, Post
 from ruralinfo.accounts import roles
 from ruralinfo.extensions import db
-from ruralinfo.sms.models import LETTER, OutboundMessage
+from ruralinfo.sms.models import LETTER, REPLY, OutboundMessage
 from tests.conftest import BALI, CHANGXI
 
 CSS = Path(__file__).resolve().parents[2] / "ruralinfo/static/style.css"
@@ -43,7 +43,9 @@ def v(client, make_point, make_staff, make_farmer):
 
 
 def texts_to(phone):
-    return db.session.scalars(select(OutboundMessage).where(OutboundMessage.to == phone, OutboundMessage.kind == LETTER)
+    """Letters that reached ``phone`` by SMS (an answer in a thread they started is a ``reply``)."""
+    return db.session.scalars(select(OutboundMessage).where(OutboundMessage.to == phone,
+                                                            OutboundMessage.kind.in_((LETTER, REPLY)))
                               .order_by(OutboundMessage.id)).all()
 
 

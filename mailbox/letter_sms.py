@@ -1,0 +1,84 @@
+"""A letter on a feature phone: it arrives whole, as one long text of up to
+``SMS_MAX_SEGMENTS`` parts (about 400 Chinese characters at 6), with how to
+answer it; a longer letter sends what fits and the farmer gets the rest, part
+by part, with ``看 N`` / ``READ N``. Nothing is cut inside a word, a number or
+a unit.
+
+Who gets it: an answer in a thread the farmer started (their question, their
+text to the point) is essential — it reaches them even after 退订, which stops
+notices and broadcasts only. Other letters respect the opt-out.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from mailbox.models import Letter
+from ruralinfo.accounts.models import User
+from ruralinfo.extensions import db
+from ruralinfo.sms import segments
+from ruralinfo.sms import services as sms
+from ruralinfo.sms.models import LETTER, REPLY
+
+
+def max_segments() -> int:
+    return int(current_app.config["SMS_MAX_SEGMENTS"])
+
+
+def answers_recipient(letter: Letter, recipient: User) -> bool:
+    """True when ``letter`` answers a thread ``recipient`` started (their own question)."""
+    if letter.thread_id is None:
+        return False
+    starter = db.session.scalar(select(Letter.sender_id).where(Letter.id == letter.thread_id))
+    return starter == recipient.id
+
+
+def reaches_by_sms(recipient: User | None, *, essential: bool) -> bool:
+    """Whether a letter to ``recipient`` goes to their phone now: what the pages promise."""
+    return recipient is not None and recipient.active and (essential or not recipient.sms_opt_out)
+
+
+def mirror(letter: Letter, recipient: User, sender_label: str) -> None:
+    """Queue the letter by SMS: whole if it fits, else its first part (not committed)."""
+    essential = answers_recipient(letter, recipient)
+    if not reaches_by_sms(recipient, essential=essential):
+        return
+    with force_locale(recipient.language or "zh"):
+        body, upto = _part(letter, 0, _("Letter %(n)s from %(sender)s: ", n=letter.id, sender=sender_label))
+    letter.sms_sent_upto = upto
+    sms.queue_sms(recipient.phone, body, kind=REPLY if essential else LETTER, cause=f"letter:{letter.id}",
+                  user=recipient)
+
+
+def next_part(letter: Letter) -> str:
+    """The text ``READ N`` answers: the next part of the letter (from the start again
+    once all was sent), in the current locale. Moves the letter's mark (not committed)."""
+    start = letter.sms_sent_upto if 0 < letter.sms_sent_upto < len(letter.body) else 0
+    head = _("Letter %(n)s, continued: ", n=letter.id) if start else _("Letter %(n)s: ", n=letter.id)
+    body, upto = _part(letter, start, head)
+    letter.sms_sent_upto = upto
+    return body
+
+
+def _part(letter: Letter, start: int, head: str) -> tuple[str, int]:
+    """``head`` + as much of the body from ``start`` as fits, with the right ending; and where it stopped."""
+    rest = letter.body[start:]
+    done = _(" To reply, text: REPLY %(n)s your answer", n=letter.id)
+    more = _(" (more: text READ %(n)s)", n=letter.id)
+    signature = sms.signature()
+    if segments.fits(head + rest + done, max_segments(), signature):
+        return head + rest + done, len(letter.body)
+    cut = segments.fit(rest, max_segments(), signature, prefix=head, suffix="…" + more)
+    return head + rest[:cut] + "…" + more, start + cut
+
+
+def preview(body: str, *, number: int, sender_label: str, locale: str) -> tuple[int, bool]:
+    """How many texts (segments) a letter of ``body`` takes on the recipient's phone,
+    and whether it is past ``SMS_MAX_SEGMENTS`` (the rest then waits for READ N)."""
+    with force_locale(locale):
+        head = _("Letter %(n)s from %(sender)s: ", n=number, sender=sender_label)
+        whole = head + body + _(" To reply, text: REPLY %(n)s your answer", n=number)
+    count = segments.count(whole, sms.signature()).segments
+    return count, count > max_segments()
