@@ -21,7 +21,7 @@ def audit_log():
     form.action.choices = [("", str(_l("Any action")))] + [(a, labels.label(labels.ACTIONS, a))
                                                            for a in audit.actions()]
     form.channel.choices = [("", str(_l("Any channel")))] + [(c, labels.label(labels.CHANNELS, c))
-                                                             for c in queries.CHANNELS]
+                                                             for c in queries.channels_in_use()]
     form.target_type.choices = [("", str(_l("Any target")))] + [(t, labels.label(labels.TARGETS, t))
                                                                 for t in queries.target_types()]
     stmt = None

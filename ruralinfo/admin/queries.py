@@ -208,3 +208,10 @@ def audit_log(*, action: str = "", channel: str = "", actor: str = "", target_ty
 
 
 CHANNELS = (audit.WEB, audit.CLI, audit.SMS, audit.VOICE, audit.API, audit.IMPORT, audit.SYSTEM)
+
+
+def channels_in_use() -> list[str]:
+    """The channels the audit log holds entries from, in the usual order: the filter
+    offers only what exists (no voice before the hotline, no API before tokens)."""
+    found = set(db.session.scalars(select(AuditEntry.channel).distinct()))
+    return [channel for channel in CHANNELS if channel in found] + sorted(found - set(CHANNELS))

@@ -82,3 +82,11 @@ def test_no_route_can_change_or_delete_audit_entries(app, client, setup):
         for url in ("/admin/audit/", f"/admin/audit/{entry_id}", f"/admin/audit/{entry_id}/delete"):
             assert getattr(client, method)(url).status_code in (404, 405), (method, url)
     assert db.session.scalar(select(func.count(AuditEntry.id))) == count
+
+
+def test_the_channel_filter_offers_only_channels_in_the_log(client, make_staff, login):
+    login(make_staff(roles.ADMIN))  # a web log-in; make_staff itself records "cli"
+    page = client.get("/admin/audit/").get_data(as_text=True)
+    options = page.split('name="channel"')[1].split("</select>")[0]
+    assert "command line" in options and ">web<" in options
+    assert "voice" not in options and "API" not in options
