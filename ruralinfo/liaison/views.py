@@ -1,23 +1,26 @@
 """The liaison console: register and look after the farmers of one's own point."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, flash, g, jsonify, make_response, redirect, render_template, request,
+                   url_for)
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ruralinfo.accounts import bulk, identity, importing, otp, phones, roles
+from ruralinfo.accounts import identity, importing, otp, phones, roles, tasks
 from ruralinfo.accounts import services as accounts
 from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
 from ruralinfo.liaison import services
 from ruralinfo.liaison.forms import FarmerForm, ImportForm, RegisterForm
-from ruralinfo.liaison.models import ImportBatch
+from ruralinfo.liaison.models import PENDING, RUNNING, ImportBatch
 from ruralinfo.web import add_errors, flash_errors, guard_area
 
 bp = Blueprint("liaison", __name__)
 guard_area(bp, (roles.LIAISON,))
 PER_PAGE = 50
+WAITING = _l("The import is waiting: the background service is not available right now. Your file is kept "
+             "and will be imported as soon as the service is back.")
 
 
 @bp.before_request
@@ -118,6 +121,7 @@ def edit(user_id: int):
     _fill_choices(form)
     if request.method == "GET":
         form.id_number.data = ""
+        form.phone.data = phones.display(farmer.phone)  # as people write it, like every page
         form.groups.data = [str(gr.id) for gr in farmer.groups]
     if form.validate_on_submit() and _writable():
         try:
@@ -179,18 +183,19 @@ def export():
 
 @bp.route("/import", methods=["GET", "POST"])
 def import_file():
-    """Bulk registration from a spreadsheet, into this point's villages only."""
+    """Bulk registration from a spreadsheet, into this point's villages only. The
+    request only keeps the file; a job imports it and the report page follows it."""
     form = ImportForm()
     if form.validate_on_submit() and _writable():
         upload = form.file.data
         try:
-            report = bulk.import_file(upload.read(), upload.filename or "upload", actor=current_user,
-                                      channel=audit.WEB, scope=g.scope, consent_method="import")
+            batch = tasks.submit(upload.read(importing.MAX_FILE_BYTES + 1), upload.filename or "upload",
+                                 actor=current_user, locale=str(get_locale()))
         except importing.ImportFileError as err:
             flash(str(err), "error")
         else:
-            return redirect(url_for(".import_report", batch_id=report.batch_id))
-    return render_template("liaison/import.html", form=form, point=g.point,
+            return redirect(url_for(".import_report", batch_id=batch.id))
+    return render_template("liaison/import.html", form=form, point=g.point, limits=importing.LIMITS,
                            batches=services.recent_batches(current_user))
 
 
@@ -203,7 +208,23 @@ def _own_batch(batch_id: int) -> ImportBatch:
 
 @bp.get("/imports/<int:batch_id>")
 def import_report(batch_id: int):
-    return render_template("liaison/import_report.html", batch=_own_batch(batch_id), point=g.point)
+    batch = _own_batch(batch_id)
+    response = make_response(render_template("liaison/import_report.html", batch=batch, point=g.point,
+                                             waiting=WAITING))
+    if batch.status in (PENDING, RUNNING):
+        # Follows the job without JavaScript; slowly while the job queue is down.
+        response.headers["Refresh"] = "3" if batch.queued_at or batch.status == RUNNING else "30"
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/imports/<int:batch_id>/retry")
+def import_retry(batch_id: int):
+    """Hand a batch that waits for the job queue to it again."""
+    batch = _own_batch(batch_id)
+    if batch.status == PENDING and not tasks.dispatch(batch.id):
+        flash(WAITING, "warning")
+    return redirect(url_for(".import_report", batch_id=batch.id))
 
 
 @bp.get("/imports/<int:batch_id>/rejected.csv")
