@@ -65,3 +65,24 @@ def test_a_farmer_logs_in_by_code_and_reads_a_letter(live_server, page):
     page.goto(live_server.url + "/mailbox/")
     assert page.locator("ul.letters li.unread").count() == 0
     assert other_hosts == []
+
+
+def test_the_farmers_header_is_compact_and_breaks_no_word_at_360_pixels(live_server, page):
+    me = farmer("陈阿毛", "+8613800138000")
+
+    page.set_viewport_size({"width": 360, "height": 640})
+    page.goto(live_server.url + "/login/code")
+    page.fill("input[name=phone]", "138 0013 8000")
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/login/code/enter")
+    db.session.rollback()
+    body = db.session.scalars(select(OutboundMessage.body).where(OutboundMessage.to == me.phone)).one()
+    page.fill("input[name=code]", re.search(r"\d{6}", body).group(0))
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/mailbox/")
+    header = page.locator("header.top").bounding_box()
+    assert header["height"] <= 80, header
+    for link in page.locator("header.top .nav a").all():
+        box = link.bounding_box()
+        line = page.evaluate("(el) => parseFloat(getComputedStyle(el).lineHeight) || 20", link.element_handle())
+        assert box["height"] < 1.6 * line, link.inner_text()  # one line: no "收件/箱"
