@@ -7,7 +7,7 @@ from datetime import UTC
 import click
 from flask.cli import AppGroup, with_appcontext
 
-sms_cli = AppGroup("sms", help="The SMS channel: sending and reconciliation.")
+sms_cli = AppGroup("sms", help="The SMS channel: sending, reconciliation and texts left unhandled.")
 
 
 @click.command("outbox")
@@ -66,10 +66,13 @@ def _as_line(message) -> str:
 
 @sms_cli.command("sweep")
 def sweep_command() -> None:
-    """Send due queued messages and look up those whose sending timed out."""
+    """Send due queued messages, look up those whose sending timed out, and handle
+    received texts left unhandled for more than a minute."""
     from ruralinfo.sms import tasks
 
     report = tasks.sweep()
+    failed = f" ({report.inbound_failed} failed: see /bureau/texts)" if report.inbound_failed else ""
     click.echo(f"{report.queued} queued message(s) sent (or handed to the workers), "
                f"{report.unknown} with an unknown outcome looked up, "
-               f"{report.stale} abandoned send(s) marked unknown.")
+               f"{report.stale} abandoned send(s) marked unknown, "
+               f"{report.inbound} received text(s) left unhandled now handled{failed}.")

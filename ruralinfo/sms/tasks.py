@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_, select, update
 
 from ruralinfo import jobs
 from ruralinfo.extensions import db
-from ruralinfo.sms import gateways, services, status
+from ruralinfo.sms import gateways, inbound, services, status
 from ruralinfo.sms.gateways import GatewayError, SendOutcomeUnknown, SendResult
 from ruralinfo.accounts.models import User
 from ruralinfo.sms.models import ESSENTIAL, FAILED, QUEUED, SENDING, UNKNOWN, OutboundMessage
@@ -91,13 +91,17 @@ class SweepReport:
     stale: int    # claims abandoned mid-send, now unknown
     queued: int   # queued messages handed to send_message
     unknown: int  # unknown messages handed to reconcile_message
+    inbound: int = 0         # received texts left unhandled (their process died), handled now
+    inbound_failed: int = 0  # of which the handling failed: listed for the bureau
 
 
 def sweep(now: datetime | None = None, limit: int | None = None) -> SweepReport:
-    """Send every due queued message and reconcile every due unknown one.
+    """Send every due queued message, reconcile every due unknown one, and handle
+    the received texts left unhandled for more than a minute.
 
-    For operators (``flask --app wsgi sms sweep``, e.g. from cron) and for the
-    embedded mode without Redis, where retries wait for it. Safe to run twice."""
+    For operators (``flask --app wsgi sms sweep``, e.g. from cron), the worker's
+    periodic schedule and the embedded mode without Redis, where retries wait for
+    it. Safe to run twice, and alongside another sweep."""
     now = now or now_utc()
     stale = db.session.execute(
         update(OutboundMessage)
@@ -116,7 +120,10 @@ def sweep(now: datetime | None = None, limit: int | None = None) -> SweepReport:
         _run(send_message, message_id)
     for message_id in ids[UNKNOWN]:
         _run(reconcile_message, message_id)
-    return SweepReport(stale=stale, queued=len(ids[QUEUED]), unknown=len(ids[UNKNOWN]))
+    # Last: a text whose handling kills the process cannot hold up the outgoing ones.
+    handled, failed = inbound.sweep(now, limit)
+    return SweepReport(stale=stale, queued=len(ids[QUEUED]), unknown=len(ids[UNKNOWN]), inbound=handled,
+                       inbound_failed=failed)
 
 
 # --- steps -------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 Every request's ``X-Twilio-Signature`` is checked against PUBLIC_BASE_URL +
 path (never the Host header, so it holds behind a reverse proxy); a mismatch
 is a 403 that changes nothing. The inbound text is stored before anything
-else; a repeated MessageSid gets the stored reply and has no second effect.
+else; a repeated MessageSid gets the stored reply and has no second effect —
+unless the first delivery's process died before handling it: then the repeat
+handles it, once (see ``ruralinfo.sms.inbound``).
 """
 from __future__ import annotations
 
