@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 
-from mailbox import point_letters
+from mailbox import bureau_texts, point_letters, services
 from ruralinfo.accounts import roles
 from ruralinfo.extensions import db
 from ruralinfo.liaison.models import LiaisonPoint
 from ruralinfo.timeutil import now_utc
-from ruralinfo.web import guard_area
+from ruralinfo.audit.services import WEB
+from ruralinfo.web import flash_errors, guard_area
 
 bp = Blueprint("bureau_letters", __name__)
 guard_area(bp, (roles.STAFF, roles.APPROVER, roles.ADMIN))
@@ -36,3 +39,35 @@ def rates():
     return render_template("bureau/letters.html", rows=rows, days=days, periods=PERIODS,
                            sla_days=current_app.config["LETTER_SLA_DAYS"], received=received, in_time=in_time,
                            pending=sum(rate.pending for rate in total))
+
+
+@bp.app_context_processor
+def _bureau_texts():
+    """For the core's /bureau/texts page: what became of a text, and the points to pass it to."""
+    return {"bureau_text_letter": bureau_texts.letter_for, "bureau_text_points": bureau_texts.active_points}
+
+
+@bp.post("/texts/<int:text_id>/answer")
+def answer_text(text_id: int):
+    body = (request.form.get("body") or "").strip()
+    try:
+        letter = bureau_texts.answer(text_id, clerk=current_user, body=body, channel=WEB)
+    except (bureau_texts.TextError, services.MailboxError) as err:
+        flash_errors(err.errors.values())
+    except services.LetterNotFound:
+        flash(_l("This text is not waiting for the bureau."), "error")
+    else:
+        flash(_l("Your answer is sent to %(name)s, by letter and SMS.", name=letter.recipient.name), "success")
+    return redirect(url_for("bureau.texts", _anchor="unrouted"))
+
+
+@bp.post("/texts/<int:text_id>/forward")
+def forward_text(text_id: int):
+    try:
+        letter = bureau_texts.forward(text_id, clerk=current_user, point_id=request.form.get("point_id", 0, type=int),
+                                      channel=WEB)
+    except bureau_texts.TextError as err:
+        flash_errors(err.errors.values())
+    else:
+        flash(_l("Passed to %(point)s; the farmer is told.", point=letter.recipient_point.name), "success")
+    return redirect(url_for("bureau.texts", _anchor="unrouted"))

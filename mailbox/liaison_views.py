@@ -110,9 +110,9 @@ def _waiting(letters: list[Letter]) -> list[Letter]:
 
 
 @bp.post("/<int:letter_id>/count")
-def count():
+def count(letter_id: int):
     """As the liaison types: how many texts the answer takes on the farmer's phone."""
-    letters = _thread_or_404(request.view_args["letter_id"])
+    letters = _thread_or_404(letter_id)
     farmer = _farmer_of(letters, g.point)
     texts, over = letter_sms.preview(request.form.get("body", ""), number=max(item.id for item in letters) + 1,
                                      sender_label=g.point.name, locale=farmer.language if farmer else "zh")

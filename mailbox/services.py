@@ -20,7 +20,8 @@ from ruralinfo.audit import services as audit
 from ruralinfo.errors import FieldErrors
 from ruralinfo.extensions import db
 from ruralinfo.liaison import rules
-from ruralinfo.liaison.models import ACTIVE, LiaisonPoint, point_regions
+from ruralinfo.liaison import services as liaison
+from ruralinfo.liaison.models import LiaisonPoint
 from ruralinfo.sms import services as sms
 from ruralinfo.timeutil import now_utc
 
@@ -56,16 +57,8 @@ def clean_text(raw: str, limit: int, field: str = "body") -> str:
 # --- liaison points -------------------------------------------------------------------------
 
 def point_of_farmer(user: User) -> LiaisonPoint | None:
-    """The active liaison point that serves the farmer's village (or township):
-    one indexed query on the region code and its prefixes, most specific first."""
-    code = user.region_code
-    if not code:
-        return None
-    prefixes = [code[:n] for n in (12, 9, 6, 4, 2) if n <= len(code)]
-    return db.session.scalar(
-        select(LiaisonPoint).join(point_regions, point_regions.c.point_id == LiaisonPoint.id)
-        .where(LiaisonPoint.status == ACTIVE, point_regions.c.region_code.in_(prefixes))
-        .order_by(func.length(point_regions.c.region_code).desc(), LiaisonPoint.id).limit(1))
+    """The active liaison point that serves the farmer's village (or township)."""
+    return liaison.point_serving(user.region_code)
 
 
 # --- letters --------------------------------------------------------------------------------

@@ -67,6 +67,8 @@ def load(seed: int = 2026) -> str:
                               actor=None, channel=audit.SYSTEM, region_code="330282")
     points = _points()
     farmers = _farmers(rng, points)
+    points[-2].status = SUSPENDED  # 古窑浦村, once its farmers are in: shows how a suspended point looks
+    db.session.commit()
     _spread_history(rng, points)
     db.session.commit()
     for loader in _EXTRAS:
@@ -90,7 +92,6 @@ def _points() -> list[LiaisonPoint]:
                               role_names=[roles.LIAISON], actor=None, channel=audit.SYSTEM,
                               liaison_point_id=point.id, region_code=region.code)
         points.append(point)
-    points[-2].status = SUSPENDED  # 古窑浦村: shows how a suspended point looks
     db.session.commit()
     return points
 

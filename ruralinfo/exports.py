@@ -12,7 +12,11 @@ import csv
 import io
 from collections.abc import Iterable
 
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+
 from ruralinfo.accounts import phones
+from ruralinfo.timeutil import to_local
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -27,6 +31,15 @@ def safe_cell(value: object) -> object:
 def phone_cell(phone: str | None) -> str:
     """A phone number as text a spreadsheet keeps (the display form)."""
     return phones.display(phone) if phone else ""
+
+
+def yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+def local_time(value) -> str:
+    """A stored UTC time as the bureau's local time, ``2026-12-01 09:30`` (the zone is in the header)."""
+    return format_datetime(to_local(value), "yyyy-MM-dd HH:mm") if value else ""
 
 
 def csv_bytes(header: Iterable[object], rows: Iterable[Iterable[object]]) -> bytes:

@@ -11,13 +11,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from werkzeug.security import generate_password_hash
 
-from ruralinfo.accounts import identity, phones, roles, throttle
+from ruralinfo.accounts import identity, phones, roles, throttle, welcome
 from ruralinfo.accounts.models import InterestGroup, User, UserRole
 from ruralinfo.audit import services as audit
 from ruralinfo.errors import FieldErrors
 from ruralinfo.extensions import db
 from ruralinfo.liaison import rules
 from ruralinfo.regions import services as regions
+from ruralinfo.sms import services as sms
 from ruralinfo.regions.models import TOWNSHIP, Region
 from ruralinfo.timeutil import now_utc
 
@@ -235,7 +236,9 @@ def register_farmer(data: FarmerData, *, actor: User | None, channel: str, scope
     db.session.add(user)
     db.session.flush()
     audit.record("farmer.register", user, actor=actor, channel=channel, after=snapshot(user))
+    welcome.queue(user)
     db.session.commit()
+    sms.dispatch_pending()
     return user
 
 

@@ -108,7 +108,7 @@ def code_request():
     return render_template("auth/code.html", form=form)
 
 
-def _when(moment: datetime | None) -> str:
+def when_text(moment: datetime | None) -> str:
     """A time to try again, as the farmer reads it: ``14:35``, or ``12-02 08:10`` on another day."""
     if moment is None:
         return ""
@@ -143,7 +143,7 @@ def code_enter():
     state = session.get(CODE_STATE) or {"status": otp.SENT}
     retry_at = datetime.fromisoformat(state["retry_at"]) if state.get("retry_at") else None
     return render_template("auth/code_enter.html", form=form, phone=phone, minutes=otp.CODE_MINUTES,
-                           status=state["status"], retry_at=_when(retry_at))
+                           status=state["status"], retry_at=when_text(retry_at))
 
 
 @bp.errorhandler(429)

@@ -1,23 +1,43 @@
 """What a liaison may see and do: their point's villages and its farmers."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from ruralinfo import exports
 from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
 from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
-from ruralinfo.liaison.models import ImportBatch, LiaisonPoint
+from ruralinfo.liaison.models import ACTIVE, ImportBatch, LiaisonPoint, point_regions
 from ruralinfo.regions import services as regions
 from ruralinfo.regions.models import TOWNSHIP, VILLAGE, Region
 
-EXPORT_COLUMNS = ("name", "id_masked", "phone", "region_code", "village", "groups", "language",
-                  "verified", "active", "sms_opt_out", "registered_at")
+EXPORT_COLUMNS = (_l("Full name"), _l("ID number (masked)"), _l("Mobile number"), _l("Region code"), _l("Village"),
+                  _l("Interest groups"), _l("Language for SMS"), _l("ID card seen"), _l("Active"),
+                  _l("Stopped SMS notices"), _l("Registered (%(zone)s)"))
 
 
 def point_of(user: User) -> LiaisonPoint | None:
     return db.session.get(LiaisonPoint, user.liaison_point_id) if user.liaison_point_id else None
+
+
+def point_serving(region_code: str | None, *, active_only: bool = True) -> LiaisonPoint | None:
+    """The liaison point that serves ``region_code`` (a village, or its township):
+    one indexed query on the code and its prefixes, most specific first. With
+    ``active_only=False`` a suspended point is found too (to say why a text went
+    to the bureau)."""
+    if not region_code:
+        return None
+    prefixes = [region_code[:n] for n in (12, 9, 6, 4, 2) if n <= len(region_code)]
+    stmt = (select(LiaisonPoint).join(point_regions, point_regions.c.point_id == LiaisonPoint.id)
+            .where(point_regions.c.region_code.in_(prefixes))
+            .order_by(func.length(point_regions.c.region_code).desc(), LiaisonPoint.status != ACTIVE,
+                      LiaisonPoint.id).limit(1))
+    if active_only:
+        stmt = stmt.where(LiaisonPoint.status == ACTIVE)
+    return db.session.scalar(stmt)
 
 
 def scope_of(user: User) -> list[str]:
@@ -56,9 +76,11 @@ def export_csv(scope: list[str], *, actor: User) -> bytes:
             names[user.region_code] = regions.full_name(user.region, TOWNSHIP)
         lines.append([user.name, user.id_masked, exports.phone_cell(user.phone), user.region_code,
                       names[user.region_code], ";".join(g.name_zh for g in user.groups), user.language,
-                      int(user.verified_at is not None), int(user.active), int(user.sms_opt_out),
-                      user.registered_at.isoformat(timespec="seconds")])
+                      exports.yes_no(user.verified_at is not None), exports.yes_no(user.active),
+                      exports.yes_no(user.sms_opt_out), exports.local_time(user.registered_at)])
     audit.record("farmers.export", ("liaison_points", actor.liaison_point_id), actor=actor,
                  channel=audit.WEB, details={"rows": len(lines)})
     db.session.commit()
-    return exports.csv_bytes(EXPORT_COLUMNS, lines)
+    zone = current_app.config["TIMEZONE"]
+    header = [str(label) % {"zone": zone} if "%(zone)s" in str(label) else str(label) for label in EXPORT_COLUMNS]
+    return exports.csv_bytes(header, lines)

@@ -31,6 +31,6 @@ def register() -> None:
     commands.register("帮助", "HELP", handler=help_text, name="help")
     commands.register("?", handler=help_text, name="help?", exact=True)
     commands.register("退订", "TD", "T", "R", "STOP", "UNSUBSCRIBE", handler=stop, name="stop", exact=True,
-                      summary=_l("TD – stop notices"))
+                      summary=_l("STOP or TD – stop notices"))
     commands.register("订阅", "START", "SUBSCRIBE", handler=start, name="start", exact=True,
                       summary=_l("START – notices again"))

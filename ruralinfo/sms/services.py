@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from ruralinfo import jobs
 from ruralinfo.extensions import db
-from ruralinfo.sms import segments, status
+from ruralinfo.sms import quiet, segments, status
 from ruralinfo.sms.models import ESSENTIAL, QUEUED, OutboundMessage, StatusEvent
 from ruralinfo.timeutil import now_utc
 
@@ -21,18 +21,20 @@ def signature() -> str:
 
 
 def queue_sms(to: str, body: str, *, kind: str, cause: str = "", user=None, force: bool = False,
-              status_value: str = QUEUED) -> OutboundMessage | None:
+              status_value: str = QUEUED, routine: bool = False) -> OutboundMessage | None:
     """Add a text to the outbox (not committed: the caller's transaction decides).
 
     Returns None, sending nothing, when ``user`` opted out and the text is not
     essential (a reply to their own text, a log-in code) — unless ``force``.
+    A ``routine`` text made during the quiet hours waits until they end.
     """
     if user is not None and user.sms_opt_out and kind not in ESSENTIAL and not force:
         return None
     counted = segments.count(body, signature())
     message = OutboundMessage(to=to, body=body, kind=kind, cause=cause[:64], user_id=getattr(user, "id", None),
                               segments=counted.segments, encoding=counted.encoding, status=status_value,
-                              attempts=0, last_error="", gateway="")
+                              attempts=0, last_error="", gateway="",
+                              next_attempt_at=quiet.held_until() if routine and kind not in ESSENTIAL else None)
     db.session.add(message)
     db.session.info.setdefault("sms_pending", []).append(message)
     return message
@@ -54,9 +56,12 @@ def dispatch(messages) -> int:
     from ruralinfo.sms import tasks
 
     waiting = 0
+    now = now_utc()
     for message in messages:
         if message is None or message.status != QUEUED:
             continue
+        if message.next_attempt_at is not None and message.next_attempt_at > now:
+            continue  # held for the quiet hours: the sweep sends it when they end
         try:
             jobs.enqueue(tasks.send_message, message.id)
         except jobs.JobQueueUnavailable:

@@ -17,7 +17,7 @@ from tests.conftest import BALI, CHANGXI, PASSWORD
 AREAS = {
     "/admin": {roles.ADMIN, roles.STAFF, roles.APPROVER},
     "/liaison": {roles.LIAISON},
-    "/bureau": {roles.STAFF, roles.APPROVER},
+    "/bureau": {roles.STAFF, roles.APPROVER, roles.ADMIN},  # an administrator sees all a clerk sees
     "/mailbox": {roles.FARMER},
     "/dev": set(roles.STAFF_ROLES),
 }

@@ -29,7 +29,8 @@ def test_text_as_a_farmer_and_see_the_reply(client, staff, make_farmer):
     page = client.get(f"/dev/phone/{farmer.phone}").get_data(as_text=True)
     assert "卖 土豆 500斤" in page and str(post.id) in page
     items = client.get(f"/dev/phone/{farmer.phone}/messages.json").get_json()
-    assert [i["dir"] for i in items] == ["out", "in"] and items[1]["kind"] == "reply"
+    # the welcome text of the registration, then the text sent and its reply
+    assert [(i["dir"], i["kind"]) for i in items] == [("in", "notice"), ("out", ""), ("in", "reply")]
 
 
 def test_a_number_without_an_account(client, staff):

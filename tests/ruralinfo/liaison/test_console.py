@@ -142,6 +142,23 @@ def test_export_cells_never_become_formulas_and_phones_stay_text(client, liaison
     text = client.get("/liaison/farmers.csv").get_data().decode("utf-8-sig")
     [header, row] = list(csv.reader(io.StringIO(text)))
     cells = dict(zip(header, row))
-    assert cells["name"] == "'" + name
+    assert cells["Full name"] == "'" + name
     assert not any(cell.startswith(exports.FORMULA_STARTS) for cell in row)
-    assert cells["phone"] == phones.display(farmer.phone) and " " in cells["phone"]
+    assert cells["Mobile number"] == phones.display(farmer.phone) and " " in cells["Mobile number"]
+
+
+def test_export_speaks_the_interface_language_and_local_time(client, liaison, make_farmer):
+    import csv
+    import io
+
+    from ruralinfo.timeutil import to_local
+
+    farmer = make_farmer(region_code=CHANGXI, name="本村人")
+    raw = client.get("/liaison/farmers.csv").get_data()
+    assert raw.startswith("\ufeff".encode())  # Excel reads UTF-8 with the BOM
+    [header, row] = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert header[0] == "Full name" and header[-1] == "Registered (Asia/Shanghai)"
+    assert row[-1] == to_local(farmer.registered_at).strftime("%Y-%m-%d %H:%M")
+    client.get("/lang/zh")
+    [header, _row] = list(csv.reader(io.StringIO(client.get("/liaison/farmers.csv").get_data().decode("utf-8-sig"))))
+    assert header[0] == "姓名"
