@@ -72,6 +72,8 @@ FIELDS = {
     "skipped": _l("skipped"), "rejected": _l("rejected"), "batch": _l("import"),
     "to_user": _l("to account"), "to_point": _l("to liaison point"), "user_id": _l("account"),
     "from_point": _l("from liaison point"), "filename": _l("file name"),
+    "text": _l("received text no."), "letter": _l("letter no."), "point": _l("liaison point"),
+    "reason": _l("reason"),
 }
 # Coded values, by the field they are stored under. Names, numbers, phone numbers and
 # region codes are data and are shown as they are.

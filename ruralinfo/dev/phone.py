@@ -109,7 +109,8 @@ def phone_send(number: str):
                                               headers={"X-Twilio-Signature": sign(url, params)})
     if response.status_code != 200:
         abort(502, description=str(_l("The webhook answered %(code)s.", code=response.status_code)))
-    _record("dev.phone.send", phone, {"sid": sid})
+    sent = db.session.scalar(select(InboundMessage.id).where(InboundMessage.provider_id == sid))
+    _record("dev.phone.send", phone, {"text": sent})
     return redirect(url_for(".phone", number=phone))
 
 

@@ -55,6 +55,7 @@ ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 ALLOWED_WORDS = {
     "English",              # the language switch, and the SMS-language choice: a language is named in itself
     "CSV", "XLSX", "Excel",  # file formats and the spreadsheet program, called so in Chinese too
+    "MB",                   # megabytes: the unit is written so in Chinese too
     "TD",                   # the opt-out word typed in SMS (as well as 退订), quoted in the help text
 }
 LITERALS = (
