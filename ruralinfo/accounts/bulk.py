@@ -1,5 +1,6 @@
 """Registering many farmers at once from a spreadsheet: the service behind
-``flask --app wsgi users import`` and the liaison console's upload form.
+``flask --app wsgi users import`` and the liaison console's import job
+(``accounts.tasks``).
 
 Every field is checked by the same code as the registration form
 (``services.clean_farmer``); this module adds what only a file has — several
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ruralinfo.accounts import identity, importing
@@ -23,12 +24,26 @@ from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
 from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
-from ruralinfo.liaison.models import ImportBatch
+from ruralinfo.liaison.models import DONE, RUNNING, ImportBatch
+from ruralinfo.timeutil import now_utc
 
 CHUNK = 500  # values per IN (...): far below every database's parameter limit
 SKIPPED = _l("skipped: already registered, nothing changed")
 RECORD_DIFFERS = _l("The name or phone number on record is different: "
                     "change the account in the liaison console, not by import.")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A batch a job has claimed: ``attempt`` tells this run from a later one that
+    took the batch over after this one was thought dead."""
+
+    batch_id: int
+    attempt: int
+
+
+class ClaimLost(RuntimeError):
+    """Another run has taken the batch over: this run's work was rolled back."""
 
 
 @dataclass
@@ -67,32 +82,53 @@ class _Checked:
 
 
 def import_file(data: bytes, filename: str, *, actor: User | None, channel: str, scope: list[str] | None,
-                consent_method: str = "import") -> ImportReport:
-    """Read a CSV or XLSX file and import it (raises ``importing.ImportFileError``)."""
-    table = importing.read_table(data, filename)
+                consent_method: str = "import", limits: importing.Limits = importing.LIMITS,
+                claim: Claim | None = None) -> ImportReport:
+    """Read a CSV or XLSX file within ``limits`` and import it (raises
+    ``importing.ImportFileError``, and ``ClaimLost`` as ``import_farmers``)."""
+    table = importing.read_table(data, filename, limits)
     return import_farmers(table.rows, actor=actor, channel=channel, scope=scope, consent_method=consent_method,
-                          filename=filename, columns=table.columns)
+                          filename=filename, columns=table.columns, claim=claim)
 
 
 def import_farmers(rows: Iterable[importing.Row], *, actor: User | None, channel: str, scope: list[str] | None,
                    consent_method: str = "import", filename: str = "",
-                   columns: Sequence[tuple[str, str]] | None = None) -> ImportReport:
+                   columns: Sequence[tuple[str, str]] | None = None, claim: Claim | None = None) -> ImportReport:
     """Register every good row, record the batch and commit; report every other row.
 
     ``scope`` lists the region codes ``actor`` may register into (``ALL_REGIONS``
-    for everywhere). Reasons are rendered in the current locale.
+    for everywhere). Reasons are rendered in the current locale. With a ``claim``
+    the outcome goes into that batch, in the same commit as the new accounts, or
+    nothing is written and ``ClaimLost`` is raised.
     """
     rows = list(rows)
     if columns is None:
         columns = [(key, key) for key in dict.fromkeys(key for row in rows for key in row.values)]
     options = dict(actor=actor, channel=channel, scope=scope, consent_method=consent_method,
-                   filename=filename, columns=list(columns))
+                   filename=filename, columns=list(columns), claim=claim)
     try:
         return _import(rows, **options)
     except IntegrityError:
         # Someone registered one of these people after we looked: look again, once.
         db.session.rollback()
         return _import(rows, **options)
+
+
+def update_claimed(claim: Claim, **values) -> bool:
+    """Change a running batch (in the current transaction) if it is still this claim's."""
+    result = db.session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == claim.batch_id, ImportBatch.status == RUNNING,
+               ImportBatch.attempts == claim.attempt)
+        .values(**values)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def finish_batch(claim: Claim, status: str = DONE, **values) -> bool:
+    """Record the outcome on a claimed batch, unless another run has taken it
+    over; the uploaded file is dropped with it."""
+    return update_claimed(claim, status=status, finished_at=now_utc(), upload_cipher=None, **values)
 
 
 def rejects_csv(report: ImportReport) -> bytes:
@@ -119,13 +155,13 @@ def _excel_text(key: str, value: str) -> str:
 # --- the steps --------------------------------------------------------------------------------
 
 def _import(rows: list[importing.Row], *, actor: User | None, channel: str, scope: list[str] | None,
-            consent_method: str, filename: str, columns: list[tuple[str, str]]) -> ImportReport:
+            consent_method: str, filename: str, columns: list[tuple[str, str]], claim: Claim | None) -> ImportReport:
     report = ImportReport(filename=filename, columns=columns)
     labels = dict(columns)
     checked = _check_rows(rows, scope, labels, report)
     accepted = _sort_out(checked, _existing(checked), labels, report)
     report.rejected.sort(key=lambda item: item.line)
-    _save(accepted, report, actor=actor, channel=channel, consent_method=consent_method)
+    _save(accepted, report, actor=actor, channel=channel, consent_method=consent_method, claim=claim)
     return report
 
 
@@ -214,25 +250,29 @@ def _reject(report: ImportReport, row: importing.Row, reason: str) -> None:
 
 
 def _save(accepted: list[_Checked], report: ImportReport, *, actor: User | None, channel: str,
-          consent_method: str) -> None:
+          consent_method: str, claim: Claim | None) -> None:
     """One flush for the new accounts and the batch, their audit entries, one commit."""
     users = [accounts.new_farmer(item.clean, actor=actor, channel=channel, consent_method=consent_method)
              for item in accepted]
     counts = {"registered": len(users), "skipped": len(report.skipped), "rejected": len(report.rejected)}
-    batch = ImportBatch(actor_id=getattr(actor, "id", None), point_id=getattr(actor, "liaison_point_id", None),
-                        filename=report.filename[:200], report=report.text, **counts,
-                        rejects_cipher=identity.vault().encrypt_bytes(rejects_csv(report))
-                        if report.rejected else None)
-    db.session.add(batch)
+    outcome = dict(report=report.text, **counts,
+                   rejects_cipher=identity.vault().encrypt_bytes(rejects_csv(report)) if report.rejected else None)
+    if claim is None:
+        batch = ImportBatch(actor_id=getattr(actor, "id", None), point_id=getattr(actor, "liaison_point_id", None),
+                            filename=report.filename[:200], status=DONE, finished_at=now_utc(), **outcome)
+        db.session.add(batch)
+    elif not finish_batch(claim, **outcome):  # first: on PostgreSQL it also locks the row until the commit
+        db.session.rollback()
+        raise ClaimLost(f"import batch {claim.batch_id} was taken over")
     db.session.add_all(users)
     db.session.flush()
-    report.batch_id = batch.id
+    report.batch_id = batch.id if claim is None else claim.batch_id
     for item, user in zip(accepted, users):
         report.registered.append((item.row.line, user.id))
         audit.record("farmer.register", user, actor=actor, channel=channel, after=accounts.snapshot(user),
-                     details={"batch": batch.id})
-    audit.record("farmers.import", ("import_batches", batch.id), actor=actor, channel=channel,
+                     details={"batch": report.batch_id})
+    audit.record("farmers.import", ("import_batches", report.batch_id), actor=actor, channel=channel,
                  details={"filename": report.filename, **counts})
     db.session.commit()
     current_app.logger.info("import batch %s (%s): %d registered, %d skipped, %d rejected",
-                            batch.id, report.filename, *counts.values())
+                            report.batch_id, report.filename, *counts.values())

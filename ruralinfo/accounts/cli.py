@@ -19,7 +19,8 @@ EXIT_OK, EXIT_SOME_REJECTED = 0, 2  # an unreadable file exits with 1, as every 
 def import_command(file: str) -> None:
     """Register the farmers in FILE (CSV or XLSX: name, id_number, phone,
     region_code, optional groups and language). Rejected rows go to
-    FILE.rejected.csv; exit status 2 when there are any, 1 when FILE can't be read."""
+    FILE.rejected.csv; exit status 2 when there are any, 1 when FILE can't be read
+    or is over the limits of the upload form (20,000 rows, 10 MB)."""
     from ruralinfo.accounts import bulk, importing
     from ruralinfo.accounts import services as accounts
     from ruralinfo.audit import services as audit
@@ -28,7 +29,7 @@ def import_command(file: str) -> None:
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         try:
             with open(file, "rb") as fh:
-                data = fh.read()
+                data = fh.read(importing.MAX_FILE_BYTES + 1)  # one byte more tells a file that is too big
         except OSError as err:
             raise click.ClickException(_("Can't read %(file)s: %(error)s", file=file, error=err.strerror)) from None
         try:
@@ -55,3 +56,14 @@ def _write_rejects(path: str, data: bytes) -> None:
         click.echo(_("Can't write %(file)s: %(error)s", file=path, error=err.strerror), err=True)
         return
     click.echo(_("The rejected rows, with the reasons, are in %(file)s.", file=path))
+
+
+@users_cli.command("import-sweep")
+def import_sweep_command() -> None:
+    """Run the liaisons' imports that wait: those the job queue could not take,
+    and those whose worker stopped. Safe to run from cron."""
+    from ruralinfo.accounts import tasks
+
+    report = tasks.sweep()
+    click.echo(f"{report.dispatched} waiting import(s) run (or handed to the workers), "
+               f"{report.restarted} stopped import(s) set to run again, {report.failed} given up.")

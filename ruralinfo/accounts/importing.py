@@ -4,6 +4,10 @@ XLSX) into numbered rows. Pure file handling: no database, no rules about people
 Real files are messy: Excel saves CSV as GBK on Chinese Windows, adds a BOM,
 keeps blank lines and trailing empty columns, and turns long digit strings into
 numbers that lose their last digits. Everything here is about those files.
+
+Hostile files too: every file is read within ``Limits`` (size, rows, columns,
+cells, unpacked size, time), checked before and while reading, never trusting
+what the file says about itself. A refusal says which limit and what to do.
 """
 from __future__ import annotations
 
@@ -14,8 +18,11 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from time import monotonic
 
 from flask_babel import lazy_gettext as _l
+
+from ruralinfo.accounts import xlsx
 
 FIELDS = ("name", "id_number", "phone", "region_code", "groups", "language")
 REQUIRED = FIELDS[:4]
@@ -37,8 +44,31 @@ LOST_DIGITS = _l("Excel stored this column as a number and dropped digits. Forma
                  "type the numbers again and import the file again.")
 
 
+MAX_FILE_BYTES = 10 * 2 ** 20    # 20,000 rows of a liaison's list take 1–2 MB as CSV, less as .xlsx
+MAX_ROWS = 20_000                # by Excel's row numbers, the header included; a village has far fewer people
+MAX_COLUMNS = 50                 # the list has 6; room for notes, never a whole sheet's width
+MAX_CELLS = 1_000_000            # every cell the file holds, empty formatted ones too: bounds the work
+MAX_UNPACKED_BYTES = 32 * 2 ** 20  # an .xlsx of 20,000 rows × 7 columns unpacks to 8.5 MB
+MAX_SECONDS = 30                 # reading 20,000 rows takes about 1 s
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a file may hold; a file past any of them is refused, not cut short."""
+
+    rows: int = MAX_ROWS
+    columns: int = MAX_COLUMNS
+    cells: int = MAX_CELLS
+    file_bytes: int = MAX_FILE_BYTES
+    unpacked_bytes: int = MAX_UNPACKED_BYTES
+    seconds: float = MAX_SECONDS
+
+
+LIMITS = Limits()
+
+
 class ImportFileError(ValueError):
-    """The file as a whole cannot be imported (unreadable, or a required column is missing)."""
+    """The file as a whole cannot be imported (unreadable, too big, or a required column is missing)."""
 
 
 @dataclass
@@ -59,9 +89,15 @@ class Table:
     rows: list[Row]
 
 
-def read_table(data: bytes, filename: str = "") -> Table:
-    """Read a CSV or XLSX file; raise ``ImportFileError`` when it can't be imported."""
-    records = _xlsx_records(data) if _is_zip(data) else _csv_records(data, filename)
+def read_table(data: bytes, filename: str = "", limits: Limits = LIMITS) -> Table:
+    """Read a CSV or XLSX file; raise ``ImportFileError`` when it can't be imported
+    or passes one of ``limits``."""
+    check_size(data, limits)
+    deadline = monotonic() + limits.seconds
+    if _is_zip(data):
+        records = _xlsx_records(data, limits, deadline)
+    else:
+        records = _csv_records(data, filename, limits, deadline)
     header = _first_nonblank(records)
     columns, kept = _columns(header)
     rows = []
@@ -70,6 +106,40 @@ def read_table(data: bytes, filename: str = "") -> Table:
             continue  # blank lines count as lines but are not rows
         rows.append(_row(line, cells, columns, kept))
     return Table(columns=[(key, header[i]) for i, key in zip(kept, columns)], rows=rows)
+
+
+def check_size(data: bytes, limits: Limits = LIMITS) -> None:
+    """Refuse a file larger than ``limits.file_bytes`` before anything else."""
+    if len(data) > limits.file_bytes:
+        raise refusal("file_bytes", limits)
+
+
+def refusal(what: str, limits: Limits = LIMITS) -> ImportFileError:
+    """The error for a file past one of ``limits`` (``what`` names the limit)."""
+    if what == "rows":
+        message = _l("This file has more than %(n)s rows: split it into smaller files.", n=f"{limits.rows:,}")
+    elif what == "columns":
+        message = _l("This file has more than %(n)s columns: delete the columns that are not part of the list.",
+                     n=f"{limits.columns:,}")
+    elif what == "cells":
+        message = _l("This file holds more than %(n)s cells, counting empty cells that have a format: "
+                     "copy just the list into a new file.", n=f"{limits.cells:,}")
+    elif what == "file_bytes":
+        message = _l("This file is larger than %(mb)s MB: split it into smaller files.", mb=_mb(limits.file_bytes))
+    elif what == "unpacked":
+        message = _l("This .xlsx file unpacks to more than %(mb)s MB: copy just the list into a new file, "
+                     "or save it as CSV.", mb=_mb(limits.unpacked_bytes))
+    elif what == "seconds":
+        message = _l("Reading this file took more than %(n)s seconds: split it into smaller files, "
+                     "or save it as CSV.", n=f"{limits.seconds:g}")
+    else:
+        message = _l("This .xlsx file is not an ordinary spreadsheet: copy just the list into a new file, "
+                     "or save it as CSV.")
+    return ImportFileError(str(message))
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2 ** 20:.3g}"
 
 
 def header_key(label: str) -> str:
@@ -93,7 +163,8 @@ def _is_zip(data: bytes) -> bool:
     return data[:4] == b"PK\x03\x04"
 
 
-def _csv_records(data: bytes, filename: str) -> Iterator[tuple[int, list[object]]]:
+def _csv_records(data: bytes, filename: str, limits: Limits,
+                 deadline: float) -> Iterator[tuple[int, list[object]]]:
     if data[:4] == b"\xd0\xcf\x11\xe0" or filename.lower().endswith(".xls"):
         raise ImportFileError(str(_l("Old Excel files (.xls) can't be read: save the file as .xlsx or CSV.")))
     if filename.lower().endswith(".xlsx"):
@@ -101,10 +172,13 @@ def _csv_records(data: bytes, filename: str) -> Iterator[tuple[int, list[object]
     text = _decode(data)
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = "\t" if "\t" in first and "," not in first else ","  # Excel's "Unicode text" is tab-separated
+    if text.count(delimiter) > limits.cells:
+        raise refusal("cells", limits)  # before csv makes one list of a line of a million commas
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         # Excel shows one row per record (a quoted cell may span lines), so records are the line numbers
-        yield from enumerate(reader, start=1)
+        for line, cells in enumerate(reader, start=1):
+            yield line, _within(line, cells, limits, deadline)
     except csv.Error as err:
         raise ImportFileError(str(_l("This CSV file can't be read: %(error)s", error=str(err)))) from None
 
@@ -121,20 +195,28 @@ def _decode(data: bytes) -> str:
     raise ImportFileError(str(_l("The file is neither UTF-8 nor GBK text: save it as CSV UTF-8 or as .xlsx.")))
 
 
-def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[object]]]:
-    from openpyxl import load_workbook
+def _within(line: int, cells: list[str], limits: Limits, deadline: float) -> list[object]:
+    """A CSV record within the limits: blank cells past the last column are dropped
+    (Excel writes them for a formatted area), a value there is refused."""
+    if len(cells) > limits.columns:
+        if any(cell.strip() for cell in cells[limits.columns:]):
+            raise refusal("columns", limits)
+        cells = cells[:limits.columns]
+    if line > limits.rows and any(cell.strip() for cell in cells):
+        raise refusal("rows", limits)
+    if monotonic() > deadline:
+        raise refusal("seconds", limits)
+    return cells
 
+
+def _xlsx_records(data: bytes, limits: Limits, deadline: float) -> Iterator[tuple[int, list[object]]]:
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds (zip, XML, KeyError) for a damaged file
+        # the sheet people see when they open the file, with Excel's row numbers
+        yield from xlsx.rows(data, limits, deadline)
+    except xlsx.TooMuch as err:
+        raise refusal(err.what, limits) from None
+    except Exception:  # a damaged file fails in many ways (zip, XML, a missing part, a bad number)
         raise ImportFileError(str(_l("This is not a readable .xlsx file."))) from None
-    try:
-        sheet = book.active or book.worksheets[0]  # the sheet people see when they open the file
-        # read-only sheets yield empty rows for the gaps, so counting gives Excel's row numbers
-        for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield line, list(cells)
-    finally:
-        book.close()
 
 
 # --- header and rows ------------------------------------------------------------------------

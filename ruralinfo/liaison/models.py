@@ -20,6 +20,9 @@ point_regions = Table(
 ACTIVE = "active"
 SUSPENDED = "suspended"
 
+# An import batch: pending (stored, waiting for a job) → running → done or failed.
+PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+
 
 class LiaisonPoint(db.Model):
     """A village liaison point. It serves one or more villages (or townships
@@ -50,7 +53,8 @@ class LiaisonPoint(db.Model):
 
 
 class ImportBatch(db.Model):
-    """One bulk registration. The rejected rows are kept encrypted (they hold
+    """One bulk registration. The uploaded file waits encrypted in ``upload_cipher``
+    until the job has imported it; the rejected rows are kept encrypted (both hold
     ID numbers) so that only the liaison who uploaded them can download them."""
 
     __tablename__ = "import_batches"
@@ -65,3 +69,15 @@ class ImportBatch(db.Model):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     report: Mapped[str] = mapped_column(Text, default="")
     rejects_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    upload_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    locale: Mapped[str] = mapped_column(String(8), default="", server_default="")  # the report's language
+    error: Mapped[str] = mapped_column(Text, default="", server_default="")  # why a failed file was not imported
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # claims by a job
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime)  # handed to the job queue
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (DONE, FAILED)

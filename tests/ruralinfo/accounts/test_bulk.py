@@ -213,6 +213,8 @@ def test_import_batch_and_audit(liaison):
     batch = db.session.get(ImportBatch, report.batch_id)
     assert (batch.registered, batch.skipped, batch.rejected) == (4, 1, 12)
     assert (batch.actor_id, batch.point_id, batch.filename) == (liaison.id, liaison.liaison_point_id, "farmers.csv")
+    assert (batch.status, batch.upload_cipher, batch.error) == ("done", None, "")  # read and imported at once
+    assert batch.finished_at is not None
     assert batch.report == "\n".join(expected_lines())
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.details["batch"].as_integer() == batch.id)
                                  .order_by(AuditEntry.id)).all()

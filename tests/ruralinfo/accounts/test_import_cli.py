@@ -11,8 +11,12 @@ from ruralinfo.accounts.models import User
 from ruralinfo.audit.models import AuditEntry
 from ruralinfo.extensions import db
 from ruralinfo.liaison.models import ImportBatch
+from tests.ruralinfo.accounts.spreadsheets import header_row, inline, many_rows_csv, sheet, within, xlsx
 from tests.ruralinfo.accounts.test_bulk import (CHINESE, CONFLICT, SAME, csv_bytes, expected_lines, mixed_rows, pid,
                                                 xlsx_bytes, xlsx_mixed_rows)
+
+
+TOO_MANY_ROWS = "This file has more than 20,000 rows: split it into smaller files."
 
 
 @pytest.fixture
@@ -124,6 +128,24 @@ def test_unreadable_file_or_missing_column_exits_1_registering_nobody(invoke, tm
     assert message in result.output
     assert str(path) in result.output
     assert user_count() == before
+    assert db.session.scalar(select(func.count(ImportBatch.id))) == 0
+
+
+@pytest.mark.parametrize("name,make,message", [
+    ("farmers.xlsx", lambda: xlsx(sheet(header_row() + f'<row r="200000">{inline("WCB200000", "x")}</row>',
+                                        dimension="A1:WCB200000")),
+     TOO_MANY_ROWS),
+    ("farmers.csv", lambda: many_rows_csv(100_000), TOO_MANY_ROWS),
+    ("farmers.csv", lambda: b"x" * (10 * 2 ** 20 + 1), "This file is larger than 10 MB: split it into smaller files."),
+])
+def test_the_command_has_the_limits_of_the_upload_form(invoke, tmp_path, name, make, message):
+    path = tmp_path / name
+    path.write_bytes(make())
+    with within(4):
+        result = invoke(path)
+    assert result.exit_code == 1
+    assert f"{path}: {message}" in result.output
+    assert user_count() == 0
     assert db.session.scalar(select(func.count(ImportBatch.id))) == 0
 
 

@@ -7,6 +7,8 @@ from openpyxl import Workbook
 
 from ruralinfo.accounts import importing
 from ruralinfo.accounts.importing import ImportFileError, read_table
+from tests.ruralinfo.accounts import spreadsheets
+from tests.ruralinfo.accounts.spreadsheets import DOC_RELS, MAIN, RELS
 
 ID = "330282198001010015"  # identity.compose("330282", date(1980, 1, 1), 1)
 LOST = str(importing.LOST_DIGITS)
@@ -119,6 +121,47 @@ def test_xlsx_exact_18_digit_integer_is_still_flagged():
     row = read_table(data, "farmers.xlsx").rows[0]
     assert row.values["id_number"] == ID
     assert row.problems == {"id_number": LOST}
+
+
+def test_xlsx_as_excel_writes_it():
+    """Shared strings with a phonetic guide, a formula's result, dates by built-in, custom
+    and Chinese built-in formats, a boolean, and the list on the sheet the file opens on."""
+    book = (f'<workbook xmlns="{MAIN}" xmlns:r="{DOC_RELS}"><bookViews><workbookView activeTab="1"/></bookViews>'
+            '<sheets><sheet name="说明" sheetId="1" r:id="rId1"/><sheet name="名单" sheetId="2" r:id="rId2"/></sheets>'
+            '</workbook>')
+    book_rels = (f'<Relationships xmlns="{RELS}">'
+                 f'<Relationship Id="rId1" Type="{DOC_RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
+                 f'<Relationship Id="rId2" Type="{DOC_RELS}/worksheet" Target="/xl/worksheets/sheet2.xml"/>'
+                 f'<Relationship Id="rId3" Type="{DOC_RELS}/styles" Target="styles.xml"/>'
+                 f'<Relationship Id="rId4" Type="{DOC_RELS}/sharedStrings" Target="sharedStrings.xml"/>'
+                 '</Relationships>')
+    styles = (f'<styleSheet xmlns="{MAIN}"><numFmts count="1">'
+              '<numFmt numFmtId="176" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/></numFmts>'
+              '<cellStyleXfs count="1"><xf numFmtId="0"/></cellStyleXfs>'
+              '<cellXfs count="4"><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="176"/><xf numFmtId="31"/>'
+              '</cellXfs></styleSheet>')
+    labels = ["name", "id_number", "phone", "region_code", "备注", "生日", "登记日", "核实"]
+    strings = (f'<sst xmlns="{MAIN}">' + "".join(f"<si><t>{label}</t></si>" for label in labels)
+               + '<si><r><t>张</t></r><r><rPr><b/></rPr><t xml:space="preserve">伟 </t></r>'
+               '<rPh sb="0" eb="2"><t>zhāng wěi</t></rPh></si></sst>')
+    header = '<x:row r="1">' + "".join(f'<x:c r="{col}1" t="s"><x:v>{i}</x:v></x:c>'
+                                      for i, col in enumerate("ABCDEFGH")) + "</x:row>"
+    person = ('<x:row r="3"><x:c r="A3" t="s"><x:v>8</x:v></x:c>'
+              f'<x:c r="B3" t="str"><x:f>TEXT(I3,"0")</x:f><x:v>{ID}</x:v></x:c>'
+              '<x:c r="C3"><x:v>13800000001</x:v></x:c>'
+              '<x:c r="D3" t="inlineStr"><x:is><x:r><x:t>3302821</x:t></x:r><x:r><x:t>04201</x:t></x:r></x:is></x:c>'
+              '<x:c r="E3" s="1"><x:v>45352</x:v></x:c><x:c r="F3" s="2"><x:v>45352</x:v></x:c>'
+              '<x:c r="G3" s="3"><x:v>45352.5</x:v></x:c><x:c r="H3" t="b"><x:v>1</x:v></x:c></x:row>')
+    listing = f'<x:worksheet xmlns:x="{MAIN}"><x:sheetData>{header}{person}</x:sheetData></x:worksheet>'
+    data = spreadsheets.xlsx(spreadsheets.sheet('<row r="1"><c r="A1" t="inlineStr"><is><t>看第二页</t></is></c></row>'),
+                             book=book, book_rels=book_rels, **{"xl/worksheets/sheet2.xml": listing.encode(),
+                                                               "xl/styles.xml": styles.encode(),
+                                                               "xl/sharedStrings.xml": strings.encode()})
+    table = read_table(data, "farmers.xlsx")
+    assert [label for _key, label in table.columns] == labels
+    assert [row.line for row in table.rows] == [3]
+    assert list(table.rows[0].values.values()) == ["张伟", ID, "13800000001", "330282104201", "2024-03-01",
+                                                   "2024-03-01", "2024-03-01T12:00:00", "True"]
 
 
 def test_csv_saved_by_excel_with_scientific_notation_is_flagged():

@@ -277,6 +277,7 @@ def test_the_liaison_point_sends_a_code_when_a_stranger_filled_the_limits(app, c
         enter(stranger, guess)
     liaison = make_staff(roles.LIAISON, point=make_point("长溪村联络点", (CHANGXI,)))
     desk = app.test_client()
+    desk.get("/lang/en")
     desk.post("/login", data={"phone": liaison.phone, "password": "correct-horse-42"})
     response = desk.post(f"/liaison/farmers/{farmer.id}/login-code", follow_redirects=True)
     assert "A log-in code is on its way" in response.get_data(as_text=True)
