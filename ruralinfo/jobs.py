@@ -135,14 +135,16 @@ def _reason(err: Exception) -> str:
 
 
 def start_sweeper(every: float):
-    """A daemon thread that runs ``ruralinfo.sms.tasks.sweep`` every ``every``
-    seconds; returns the event that stops it."""
+    """A daemon thread that sweeps every ``every`` seconds — texts
+    (``ruralinfo.sms.tasks.sweep``) and imports (``ruralinfo.accounts.tasks.sweep``);
+    returns the event that stops it."""
     import threading
 
     app = current_app._get_current_object()
     stop = threading.Event()
 
     def loop() -> None:
+        from ruralinfo.accounts import tasks as imports
         from ruralinfo.extensions import db
         from ruralinfo.sms import tasks
 
@@ -150,6 +152,7 @@ def start_sweeper(every: float):
             with app.app_context():
                 try:
                     tasks.sweep()
+                    imports.sweep()
                 except Exception:  # noqa: BLE001 - a failed sweep is retried at the next tick
                     log.exception("sweep failed")
                     db.session.rollback()

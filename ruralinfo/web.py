@@ -127,7 +127,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(_err):
-        return render_template("error.html", code=413, message=_l("The file is too large (16 MB at most).")), 413
+        return render_template("error.html", code=413, message=_l("The file is too large: 10 MB at most. Split it into smaller files.")), 413
 
     @app.errorhandler(429)
     def too_many(_err):

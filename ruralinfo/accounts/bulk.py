@@ -15,16 +15,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ruralinfo.accounts import identity, importing
+from ruralinfo.accounts import identity, importing, welcome
 from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
 from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
 from ruralinfo.liaison.models import DONE, RUNNING, ImportBatch
+from ruralinfo.sms import services as sms
 from ruralinfo.timeutil import now_utc
 
 CHUNK = 500  # values per IN (...): far below every database's parameter limit
@@ -65,13 +67,19 @@ class ImportReport:
     batch_id: int | None = None
 
     def lines(self) -> list[str]:
-        """``line N: reason`` for every skipped or rejected row, in file order."""
-        entries = self.skipped + [(item.line, item.reason) for item in self.rejected]
-        return [f"line {line}: {reason}" for line, reason in sorted(entries)]
+        """``line N: reason`` for every skipped or rejected row, in file order (the
+        command line's contract: scripts read it, so "line" is never translated)."""
+        return [f"line {line}: {reason}" for line, reason in self._entries()]
 
     @property
     def text(self) -> str:
-        return "\n".join(self.lines())
+        """The report as the liaison reads it, wholly in the current language
+        (the reasons are already): ``第4行：…`` or ``line 4: …``."""
+        return "\n".join(str(_l("line %(n)s: %(reason)s", n=line, reason=reason))
+                         for line, reason in self._entries())
+
+    def _entries(self) -> list[tuple[int, str]]:
+        return sorted(self.skipped + [(item.line, item.reason) for item in self.rejected])
 
 
 @dataclass
@@ -87,14 +95,17 @@ def import_file(data: bytes, filename: str, *, actor: User | None, channel: str,
     """Read a CSV or XLSX file within ``limits`` and import it (raises
     ``importing.ImportFileError``, and ``ClaimLost`` as ``import_farmers``)."""
     table = importing.read_table(data, filename, limits)
-    return import_farmers(table.rows, actor=actor, channel=channel, scope=scope, consent_method=consent_method,
-                          filename=filename, columns=table.columns, claim=claim)
+    report = import_farmers(table.rows, actor=actor, channel=channel, scope=scope, consent_method=consent_method,
+                            filename=filename, columns=table.columns, claim=claim)
+    sms.dispatch_pending()  # the welcome texts (those not held for the quiet hours)
+    return report
 
 
 def import_farmers(rows: Iterable[importing.Row], *, actor: User | None, channel: str, scope: list[str] | None,
                    consent_method: str = "import", filename: str = "",
                    columns: Sequence[tuple[str, str]] | None = None, claim: Claim | None = None) -> ImportReport:
     """Register every good row, record the batch and commit; report every other row.
+    Each new farmer's welcome text is queued (``import_file`` hands them to the sender).
 
     ``scope`` lists the region codes ``actor`` may register into (``ALL_REGIONS``
     for everywhere). Reasons are rendered in the current locale. With a ``claim``
@@ -198,7 +209,9 @@ def _farmer_data(row: importing.Row) -> accounts.FarmerData:
 def _field_reasons(errors: dict[str, str], labels: dict[str, str]) -> str:
     order = {name: index for index, name in enumerate(importing.FIELDS)}
     keys = sorted(errors, key=lambda key: order.get(key, len(order)))
-    return "; ".join(f"{labels.get(key, key)}: {errors[key]}" for key in keys)
+    chinese = str(get_locale()).startswith("zh")  # Chinese text takes full-width punctuation
+    colon, sep = ("：", "；") if chinese else (": ", "; ")
+    return sep.join(f"{labels.get(key, key)}{colon}{errors[key]}" for key in keys)
 
 
 def _existing(checked: list[_Checked]) -> tuple[dict, dict]:
@@ -273,6 +286,8 @@ def _save(accepted: list[_Checked], report: ImportReport, *, actor: User | None,
                      details={"batch": report.batch_id})
     audit.record("farmers.import", ("import_batches", report.batch_id), actor=actor, channel=channel,
                  details={"filename": report.filename, **counts})
+    for user in users:
+        welcome.queue(user)  # through the outbox like any text: held during the quiet hours
     db.session.commit()
     current_app.logger.info("import batch %s (%s): %d registered, %d skipped, %d rejected",
                             report.batch_id, report.filename, *counts.values())

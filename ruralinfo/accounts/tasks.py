@@ -31,6 +31,7 @@ from ruralinfo.timeutil import now_utc
 log = logging.getLogger(__name__)
 
 STALE_RUN = timedelta(minutes=10)      # RQ stops a job after 3 minutes; reading is capped at 30 s
+REJECTS_KEPT = timedelta(days=7)  # the rejected rows (full ID numbers) are deleted after a week
 REQUEUE_AFTER = timedelta(minutes=10)  # a queued batch no worker took: its job may be lost
 MAX_ATTEMPTS = 3
 SUSPENDED = _l("Your liaison point is suspended: you can look, but not register or change farmers. "
@@ -96,6 +97,7 @@ class SweepReport:
     restarted: int  # runs abandoned mid-way, pending again
     failed: int     # abandoned too often: failed
     dispatched: int  # pending batches handed to run_import
+    expired: int = 0  # rejected-rows files deleted after REJECTS_KEPT
 
 
 def sweep(now: datetime | None = None) -> SweepReport:
@@ -122,7 +124,18 @@ def sweep(now: datetime | None = None) -> SweepReport:
     for batch_id in due:
         if not dispatch(batch_id):
             run_import(batch_id)
-    return SweepReport(restarted=restarted, failed=failed, dispatched=len(due))
+    return SweepReport(restarted=restarted, failed=failed, dispatched=len(due), expired=expire_rejects(now))
+
+
+def expire_rejects(now: datetime | None = None) -> int:
+    """Delete the rejected-rows files older than ``REJECTS_KEPT``: they hold full ID
+    numbers (they must, to be fixed and imported again), so they are kept only a week."""
+    now = now or now_utc()
+    result = db.session.execute(update(ImportBatch).where(
+        ImportBatch.rejects_cipher.is_not(None), ImportBatch.created_at < now - REJECTS_KEPT)
+        .values(rejects_cipher=None).execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount
 
 
 # --- steps -------------------------------------------------------------------------------

@@ -205,7 +205,7 @@ def world(app, make_point, make_staff, make_farmer):
         data={"file": (io.BytesIO(csv.encode("utf-8-sig")), "名单.csv"), "consent": "y"})
     assert response.status_code == 302, response.get_data(as_text=True)
     w.batch = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())).first()
-    assert w.batch.rejected == 2 and "line 3:" in w.batch.report
+    assert w.batch.rejected == 2 and "第3行：" in w.batch.report
     return w
 
 
@@ -374,11 +374,12 @@ def test_the_new_pages_show_what_they_are_about(app, world):
     assert {(i["kind"], i["kind_label"]) for i in items if i["dir"] == "in"} >= {("reply", "回复"), ("otp", "验证码")}
 
 
-def test_the_import_report_reasons_are_in_chinese(app, world):
-    """The report keeps its `line N:` prefix; the reasons after it are Chinese."""
+def test_the_import_report_is_wholly_in_chinese(app, world):
+    """`第N行：` and the reasons after it: no English `line N:` in the Chinese interface."""
     body = world.clients["liaison"].get(f"/liaison/imports/{world.batch.id}").get_data(as_text=True)
-    lines = REPORT_LINE.split(visible_text(body))[1:]
+    lines = re.split(r"第\d+行：", visible_text(body))[1:]
     assert len(lines) == 2 and all(CJK.search(reason) for reason in lines), lines
+    assert not REPORT_LINE.search(visible_text(body))
 
 
 def test_every_page_renders_in_english_after_choosing_it(app, world):
