@@ -28,6 +28,13 @@ def safe_cell(value: object) -> object:
     return value
 
 
+def unescape_cell(text: str) -> str:
+    """The value ``safe_cell`` wrote: a file we exported, imported again, reads as typed."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
 def phone_cell(phone: str | None) -> str:
     """A phone number as text a spreadsheet keeps (the display form)."""
     return phones.display(phone) if phone else ""

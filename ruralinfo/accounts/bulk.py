@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from ruralinfo import exports
 from ruralinfo.accounts import identity, importing, welcome
 from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
@@ -149,18 +150,21 @@ def rejects_csv(report: ImportReport) -> bytes:
                if key.strip().lower() != importing.REASON_COLUMN]  # an earlier rejects file's reasons
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([label for _key, label in columns] + [importing.REASON_COLUMN])
+    writer.writerow([exports.safe_cell(label) for _key, label in columns] + [importing.REASON_COLUMN])
     for item in report.rejected:
-        writer.writerow([_excel_text(key, item.row.get(key, "")) for key, _label in columns] + [item.reason])
+        writer.writerow([_excel_text(key, item.row.get(key, "")) for key, _label in columns]
+                        + [exports.safe_cell(item.reason)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def _excel_text(key: str, value: str) -> str:
-    # Excel turns 18 digits into 3.30282E+17 and drops the last three when the file is
-    # saved again; a leading tab makes it keep the cell as text. Reading strips the tab.
-    if key == "id_number" and value.isdigit() and len(value) > importing.EXCEL_DIGITS:
+    """A cell as Excel will keep it: never a formula (``exports.safe_cell``), and long
+    digit strings as text. Excel turns 18 digits into 3.30282E+17 and drops the last
+    three when the file is saved again, and a mobile number into a number; a leading
+    tab makes it keep the cell as text. Reading strips the tab."""
+    if key in importing.DIGIT_FIELDS and value.isdigit() and len(value) >= 11:
         return "\t" + value
-    return value
+    return exports.safe_cell(value)
 
 
 # --- the steps --------------------------------------------------------------------------------

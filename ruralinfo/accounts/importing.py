@@ -22,6 +22,8 @@ from time import monotonic
 
 from flask_babel import lazy_gettext as _l
 
+from ruralinfo import exports
+
 from ruralinfo.accounts import xlsx
 
 FIELDS = ("name", "id_number", "phone", "region_code", "groups", "language")
@@ -252,7 +254,7 @@ def _row(line: int, cells: list[object], keys: list[str], kept: list[int]) -> Ro
     row = Row(line=line, values={})
     for key, index in zip(keys, kept):
         cell = cells[index] if index < len(cells) else None
-        row.values[key] = _text(cell).strip()
+        row.values[key] = exports.unescape_cell(_text(cell).strip())  # our own rejects file, imported again
         if key in DIGIT_FIELDS and _lost_digits(cell):
             row.problems[key] = str(LOST_DIGITS)
     return row

@@ -98,3 +98,22 @@ def test_the_next_parameter_cannot_send_people_elsewhere(client, make_staff):
     user = make_staff(roles.ADMIN)
     response = client.post("/login?next=//evil.example/x", data={"phone": user.phone, "password": PASSWORD})
     assert "evil.example" not in response.headers["Location"]
+
+
+def test_the_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert 'rel="icon"' in client.get("/login").get_data(as_text=True)
+
+
+def test_make_run_says_which_port_is_taken():
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        port = busy.getsockname()[1]
+        result = subprocess.run([sys.executable, "scripts/port_free.py", str(port)], capture_output=True, text=True)
+    assert result.returncode != 0 and f"Port {port} is already in use" in result.stderr
+    assert f"make run PORT={port + 1}" in result.stderr

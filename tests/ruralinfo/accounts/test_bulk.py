@@ -190,8 +190,9 @@ def test_rejects_file_gives_the_rows_back_with_reasons(liaison):
     assert len(table) == 1 + len(rejected_lines)
     for line, out in zip(rejected_lines, table[1:]):
         original = [cell.strip() for cell in rows[line - 1][:6]]
-        if original[1].isdigit() and len(original[1]) == 18:
-            original[1] = "\t" + original[1]  # so that Excel keeps the 18 digits as text
+        for column in (1, 2):  # ID and mobile numbers: a tab so that Excel keeps every digit as text
+            if original[column].isdigit() and len(original[column]) >= 11:
+                original[column] = "\t" + original[column]
         assert out == original + [reasons[line]]
     batch = db.session.get(ImportBatch, report.batch_id)
     assert identity.vault().decrypt_bytes(batch.rejects_cipher) == data
@@ -292,3 +293,18 @@ def test_lookups_do_not_grow_with_the_rows(liaison):
 
     # 600 rows need a second chunk for each of the two IN look-ups, nothing more
     assert selects(600) - selects(10) <= 2
+
+
+def test_the_rejects_file_never_holds_a_formula_and_reads_back_as_typed(app):
+    import csv as csv_module
+
+    report = bulk.ImportReport(filename="x.csv", columns=[("name", "name"), ("phone", "phone"),
+                                                           ("id_number", "id_number"), ("region_code", "region_code")])
+    row = {"name": "=HYPERLINK(\"http://x\",\"y\")", "phone": "13800138000", "id_number": "@SUM(1)",
+           "region_code": CHANGXI}
+    report.rejected.append(bulk.Rejected(line=2, reason="-bad", row=row))
+    data = bulk.rejects_csv(report)
+    [_header, cells] = list(csv_module.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert cells == ["'=HYPERLINK(\"http://x\",\"y\")", "\t13800138000", "'@SUM(1)", CHANGXI, "'-bad"]
+    again = importing.read_table(data, "x.csv.rejected.csv").rows[0].values
+    assert (again["name"], again["phone"], again["id_number"]) == (row["name"], row["phone"], row["id_number"])
