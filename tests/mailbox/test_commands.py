@@ -20,14 +20,6 @@ def farmer(make_point, make_farmer):
     return make_farmer(region_code=CHANGXI, name="陈阿毛", phone="+8613800138000")
 
 
-@pytest.fixture
-def english_farmer(make_farmer):
-    user = make_farmer(region_code=CHANGXI, name="李秀英", phone="+8613800138001")
-    user.language = "en"
-    db.session.commit()
-    return user
-
-
 def posts(kind=None):
     stmt = select(Post).order_by(Post.id)
     return db.session.scalars(stmt.where(Post.kind == kind) if kind else stmt).all()

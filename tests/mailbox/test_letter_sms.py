@@ -111,14 +111,6 @@ def test_chinese_help_is_whole(farmer, text_in):
     assert "…" not in reply
 
 
-@pytest.fixture
-def english_farmer(make_farmer):
-    user = make_farmer(region_code=CHANGXI, name="李秀英", phone="+8613800138001")
-    user.language = "en"
-    db.session.commit()
-    return user
-
-
 @pytest.mark.parametrize("who", ["farmer", "english_farmer"])
 def test_my_never_cuts_a_price_and_says_how_many_more(request, text_in, who):
     user = request.getfixturevalue(who)
