@@ -29,7 +29,9 @@ run: $(VENV)/.installed translations instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
 	@$(BIN)/python scripts/port_free.py $(PORT)
-	DEV_SIMULATORS=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@# texts held for the quiet hours, retries and waiting imports go out without Redis too
+	@$(FLASK) sweep --every 60 & sweeper=$$!; trap 'kill $$sweeper 2>/dev/null' EXIT INT TERM; \
+	  DEV_SIMULATORS=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 browser-deps:
 	@bash scripts/browser-deps.sh

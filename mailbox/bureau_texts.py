@@ -15,13 +15,17 @@ from sqlalchemy.exc import IntegrityError
 
 from mailbox import services
 from mailbox.models import PERSONAL, Letter
-from ruralinfo.accounts.models import User
+from ruralinfo.accounts import roles
+from ruralinfo.accounts.models import User, UserRole
 from ruralinfo.audit import services as audit
 from ruralinfo.errors import FieldErrors
 from ruralinfo.extensions import db
 from ruralinfo.liaison.models import ACTIVE, LiaisonPoint
 from ruralinfo.sms import services as sms
 from ruralinfo.sms.models import REPLY, InboundMessage
+from ruralinfo.timeutil import now_utc
+
+BUREAU_ROLES = (*roles.BUREAU, roles.ADMIN)
 
 
 class TextError(FieldErrors):
@@ -56,6 +60,7 @@ def answer(text_id: int, *, clerk: User, body: str, channel: str) -> Letter:
             db.session.rollback()
             original = letter_for(text_id)
     letter = services.reply(original.id, sender=clerk, body=body, channel=channel, commit=False)
+    original.answered_at = now_utc()
     audit.record("text.answer", (InboundMessage.__tablename__, text.id), actor=clerk, channel=channel,
                  details={"letter": letter.id})
     db.session.commit()
@@ -88,6 +93,34 @@ def forward(text_id: int, *, clerk: User, point_id: int, channel: str) -> Letter
     return letter
 
 
+def waiting_letters(limit: int = 100) -> list[Letter]:
+    """Letters to bureau staff not answered yet — a farmer's follow-up to the bureau's
+    answer — for any clerk to answer: staff read their letters on the web, not by SMS."""
+    staff = select(UserRole.user_id).where(UserRole.role.in_(BUREAU_ROLES))
+    return list(db.session.scalars(select(Letter).where(
+        Letter.recipient_id.in_(staff), Letter.answered_at.is_(None), Letter.closed_at.is_(None))
+        .order_by(Letter.id.desc()).limit(limit)))
+
+
+def answer_letter(letter_id: int, *, clerk: User, body: str, channel: str) -> Letter:
+    """Any clerk answers a farmer's letter to the bureau, in its thread; it reaches the
+    farmer's phone (it answers their own letter)."""
+    letter = db.session.get(Letter, letter_id)
+    if letter is None or letter.sender is None or letter.recipient is None \
+            or not letter.recipient.has_role(*BUREAU_ROLES):
+        raise TextError({"text": str(_l("This letter is not waiting for the bureau."))})
+    answer = services.send_letter(sender=clerk, recipient=letter.sender, body=body, channel=channel,
+                                  reply_to=letter, commit=False)
+    letter.answered_at = letter.answered_at or now_utc()
+    if letter.read_at is None:
+        letter.read_at = now_utc()
+    audit.record("letter.answer", letter, actor=clerk, channel=channel, details={"letter": answer.id})
+    db.session.commit()
+    sms.dispatch_pending()
+    return answer
+
+
 def active_points() -> list[LiaisonPoint]:
+    """The points a text can be passed to."""
     return list(db.session.scalars(select(LiaisonPoint).where(LiaisonPoint.status == ACTIVE)
                                    .order_by(LiaisonPoint.name)))

@@ -9,12 +9,9 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
-from mailbox import bureau_texts, point_letters, services
+from mailbox import bureau_texts, letter_sms, point_letters, services
 from ruralinfo.accounts import roles
-from ruralinfo.extensions import db
-from ruralinfo.liaison.models import LiaisonPoint
 from ruralinfo.timeutil import now_utc
 from ruralinfo.audit.services import WEB
 from ruralinfo.web import flash_errors, guard_area
@@ -29,10 +26,7 @@ def rates():
     """Every point, the worst reply rate first (points that received nothing last)."""
     days = request.args.get("days", 30, type=int)
     days = days if days in PERIODS else 30
-    found = point_letters.reply_rates(now_utc() - timedelta(days=days))
-    points = db.session.scalars(select(LiaisonPoint).order_by(LiaisonPoint.name)).all()
-    rows = [(point, found.get(point.id)) for point in points]
-    rows.sort(key=lambda row: (row[1] is None or row[1].rate is None, row[1].rate if row[1] else 0))
+    rows = point_letters.by_point(now_utc() - timedelta(days=days))
     total = [rate for _point, rate in rows if rate is not None]
     received = sum(rate.received for rate in total)
     in_time = sum(rate.answered_in_time for rate in total)
@@ -44,7 +38,21 @@ def rates():
 @bp.app_context_processor
 def _bureau_texts():
     """For the core's /bureau/texts page: what became of a text, and the points to pass it to."""
-    return {"bureau_text_letter": bureau_texts.letter_for, "bureau_text_points": bureau_texts.active_points}
+    return {"bureau_text_letter": bureau_texts.letter_for, "bureau_text_points": bureau_texts.active_points,
+            "bureau_waiting_letters": bureau_texts.waiting_letters}
+
+
+@bp.post("/<int:letter_id>/answer")
+def answer_letter(letter_id: int):
+    """Answer a farmer's letter to the bureau (a follow-up to an earlier answer)."""
+    try:
+        answer = bureau_texts.answer_letter(letter_id, clerk=current_user, body=request.form.get("body", ""),
+                                            channel=WEB)
+    except (bureau_texts.TextError, services.MailboxError) as err:
+        flash_errors(err.errors.values())
+    else:
+        flash(_l("Your answer is sent to %(name)s.", name=answer.recipient.name), "success")
+    return redirect(url_for("bureau.texts", _anchor="letters"))
 
 
 @bp.post("/texts/<int:text_id>/answer")
@@ -57,7 +65,10 @@ def answer_text(text_id: int):
     except services.LetterNotFound:
         flash(_l("This text is not waiting for the bureau."), "error")
     else:
-        flash(_l("Your answer is sent to %(name)s, by letter and SMS.", name=letter.recipient.name), "success")
+        by_sms = letter_sms.reaches_by_sms(letter.recipient, essential=True)
+        flash(_l("Your answer is sent to %(name)s, by letter and SMS.", name=letter.recipient.name) if by_sms else
+              _l("Your answer is in the mailbox of %(name)s; not by SMS: the account is deactivated.",
+                 name=letter.recipient.name), "success")
     return redirect(url_for("bureau.texts", _anchor="unrouted"))
 
 

@@ -121,9 +121,10 @@ def register() -> None:
     commands.register("卖", "SELL", handler=_post(SELL), name="sell",
                       summary=_l("SELL what, how much, price – a supply post"))
     commands.register("买", "BUY", handler=_post(BUY), name="buy", summary=_l("BUY what, how much – a demand post"))
-    commands.register("回复", "REPLY", handler=reply, name="reply",
+    commands.register("回复", "REPLY", handler=reply, name="reply", numbered=True,
                       summary=_l("REPLY number text – answer a letter"))
-    commands.register("看", "READ", handler=read, name="read",
+    commands.register("看", "READ", handler=read, name="read", numbered=True,
                       summary=_l("READ number – the rest of a long letter"))
-    commands.register("我的", "MY", handler=mine, name="my", summary=_l("MY – your posts and unread letters"))
+    commands.register("我的", "MY", handler=mine, name="my", exact=True,
+                      summary=_l("MY – your posts and unread letters"))
     commands.register_fallback(to_liaison_point)

@@ -13,9 +13,8 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
-
 from mailbox.models import Letter
+from ruralinfo.accounts import roles
 from ruralinfo.accounts.models import User
 from ruralinfo.extensions import db
 from ruralinfo.sms import segments
@@ -27,12 +26,11 @@ def max_segments() -> int:
     return int(current_app.config["SMS_MAX_SEGMENTS"])
 
 
-def answers_recipient(letter: Letter, recipient: User) -> bool:
-    """True when ``letter`` answers a thread ``recipient`` started (their own question)."""
-    if letter.thread_id is None:
-        return False
-    starter = db.session.scalar(select(Letter.sender_id).where(Letter.id == letter.thread_id))
-    return starter == recipient.id
+def is_answer(answered: Letter | None, recipient: User | None) -> bool:
+    """A letter that answers one ``recipient`` wrote (their question, their text to the
+    point) is essential: it reaches them even after 退订. The one rule for the SMS copy
+    and for what the pages promise."""
+    return answered is not None and recipient is not None and answered.sender_id == recipient.id
 
 
 def reaches_by_sms(recipient: User | None, *, essential: bool) -> bool:
@@ -40,10 +38,10 @@ def reaches_by_sms(recipient: User | None, *, essential: bool) -> bool:
     return recipient is not None and recipient.active and (essential or not recipient.sms_opt_out)
 
 
-def mirror(letter: Letter, recipient: User, sender_label: str) -> None:
-    """Queue the letter by SMS: whole if it fits, else its first part (not committed)."""
-    essential = answers_recipient(letter, recipient)
-    if not reaches_by_sms(recipient, essential=essential):
+def mirror(letter: Letter, recipient: User, sender_label: str, *, essential: bool) -> None:
+    """Queue the letter by SMS: whole if it fits, else its first part (not committed).
+    Only farmers get letters by SMS: staff read theirs on the web."""
+    if not recipient.has_role(roles.FARMER) or not reaches_by_sms(recipient, essential=essential):
         return
     with force_locale(recipient.language or "zh"):
         body, upto = _part(letter, 0, _("Letter %(n)s from %(sender)s: ", n=letter.id, sender=sender_label))

@@ -74,11 +74,7 @@ def index():
     pagination = rate = None
     show = "pending" if request.args.get("show") == "pending" else "all"
     if g.point is not None:
-        stmt = services.point_inbox(g.point).order_by(None)
-        if show == "pending":
-            stmt = stmt.where(*point_letters.pending_filter(g.point.id))
-        waiting = (Letter.answered_at.is_(None) & Letter.closed_at.is_(None))
-        stmt = stmt.order_by(~waiting, Letter.read_at.is_not(None), Letter.id.desc())
+        stmt = point_letters.inbox(g.point, pending_only=show == "pending")
         page = max(request.args.get("page", 1, type=int), 1)
         pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
         since = now_utc() - timedelta(days=RATE_DAYS)
@@ -98,10 +94,12 @@ def letter(letter_id: int):
 
 
 def _by_sms(letters: list[Letter]) -> bool:
-    """Whether the point's answer in this thread will reach the farmer's phone now."""
+    """Whether the point's answer in this thread will reach the farmer's phone now: it
+    answers the latest letter the farmer wrote to the point, as ``reply`` does."""
     farmer = _farmer_of(letters, g.point)
-    started = bool(letters) and farmer is not None and letters[0].sender_id == farmer.id
-    return letter_sms.reaches_by_sms(farmer, essential=started)
+    received = [item for item in letters if item.recipient_point_id == g.point.id]
+    return letter_sms.reaches_by_sms(farmer, essential=letter_sms.is_answer(received[-1] if received else None,
+                                                                           farmer))
 
 
 def _waiting(letters: list[Letter]) -> list[Letter]:

@@ -112,3 +112,23 @@ def reply_rates(since: datetime, until: datetime | None = None,
             closed=sum(1 for _c, answered, closed in letters if answered is None and closed is not None),
             median_hours=round(statistics.median(w.total_seconds() for w in waits) / 3600, 1) if waits else None)
     return result
+
+
+def by_point(since: datetime) -> list[tuple[LiaisonPoint, ReplyRate | None]]:
+    """Every point with its reply rate since ``since``: the worst rate first, points
+    that received nothing last."""
+    found = reply_rates(since)
+    points = db.session.scalars(select(LiaisonPoint).order_by(LiaisonPoint.name)).all()
+    rows = [(point, found.get(point.id)) for point in points]
+    rows.sort(key=lambda row: (row[1] is None or row[1].rate is None, row[1].rate if row[1] else 0))
+    return rows
+
+
+def inbox(point: LiaisonPoint, *, pending_only: bool = False):
+    """A select of the letters to ``point``: those waiting for an answer first, unread
+    first among them, newest first; ``pending_only``: only those waiting (待回复)."""
+    stmt = select(Letter).where(Letter.recipient_point_id == point.id)
+    if pending_only:
+        stmt = stmt.where(*pending_filter(point.id))
+    waiting = Letter.answered_at.is_(None) & Letter.closed_at.is_(None)
+    return stmt.order_by(~waiting, Letter.read_at.is_not(None), Letter.id.desc())

@@ -91,7 +91,7 @@ def send_letter(*, sender: User | None, body: str, channel: str, recipient: User
     if sender_point is not None:
         point_letters.mark_answered(sender_point.id, letter.root_id, now_utc())
     if recipient is not None:
-        letter_sms.mirror(letter, recipient, sender_label(letter))
+        letter_sms.mirror(letter, recipient, sender_label(letter), essential=letter_sms.is_answer(reply_to, recipient))
     audit.record("letter.send", letter, actor=sender, channel=channel,
                  details={"to_user": letter.recipient_id, "to_point": letter.recipient_point_id, "kind": kind})
     _finish(commit)

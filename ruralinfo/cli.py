@@ -72,9 +72,28 @@ def worker(burst: bool) -> None:
     jobs.run_worker(burst=burst)
 
 
+@click.command("sweep")
+@click.option("--every", default=60, show_default=True, type=click.IntRange(min=1),
+              help="Seconds between two sweeps.")
+def sweep(every: int) -> None:
+    """Sweep texts and imports every so often, without Redis (``make run`` starts it):
+    texts held for the quiet hours or a retry, received texts left unhandled, imports
+    that wait, rejected-row files older than a week. Stop it with Ctrl-C."""
+    import time
+
+    from ruralinfo import jobs
+
+    stop = jobs.start_sweeper(every)
+    try:
+        while not stop.is_set():
+            time.sleep(1)
+    except KeyboardInterrupt:
+        stop.set()
+
+
 def init_app(app: Flask) -> None:
     from ruralinfo.accounts.cli import users_cli
     from ruralinfo.sms.cli import outbox_command, sms_cli
 
-    for command in (regions_cli, users_cli, create_staff, demo, worker, outbox_command, sms_cli):
+    for command in (regions_cli, users_cli, create_staff, demo, worker, sweep, outbox_command, sms_cli):
         app.cli.add_command(command)

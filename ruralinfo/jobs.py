@@ -107,15 +107,15 @@ def run_worker(*, burst: bool = False, echo: Callable[[str], None] = print,
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    pause, said, sweeper = 1.0, False, None
+    pause, said = 1.0, False
+    if not burst:  # sweeps work without Redis too (texts go out inline): start them at once
+        start_sweeper(sweep_every)
     while True:
         try:
             worker = make_worker()
             worker.connection.ping()
             if said:
                 echo(f"worker: Redis at {redis_address()} is reachable again; working.")
-            if sweeper is None and not burst:
-                sweeper = start_sweeper(sweep_every)
             worker.work(burst=burst, with_scheduler=True)  # runs retries scheduled with enqueue_in
             return
         except (RedisConnectionError, RedisTimeoutError) as err:
@@ -146,15 +146,16 @@ def start_sweeper(every: float):
     def loop() -> None:
         from ruralinfo.accounts import tasks as imports
         from ruralinfo.extensions import db
-        from ruralinfo.sms import tasks
+        from ruralinfo.sms import inbound, tasks
 
         while not stop.is_set():
             with app.app_context():
                 try:
                     tasks.sweep()
                     imports.sweep()
-                except Exception:  # noqa: BLE001 - a failed sweep is retried at the next tick
-                    log.exception("sweep failed")
+                except Exception as err:  # noqa: BLE001 - a failed sweep is retried at the next tick
+                    # never log.exception: a database error would carry its parameters (names, numbers)
+                    log.error("sweep failed: %s", inbound.describe(err, ""))
                     db.session.rollback()
                 finally:
                     db.session.remove()

@@ -26,11 +26,13 @@ from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
 from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
+from ruralinfo.liaison import rules
 from ruralinfo.liaison.models import DONE, RUNNING, ImportBatch
 from ruralinfo.sms import services as sms
 from ruralinfo.timeutil import now_utc
 
 CHUNK = 500  # values per IN (...): far below every database's parameter limit
+UPLOADER_INACTIVE = _l("The account that uploaded this file is deactivated: nobody was registered.")
 SKIPPED = _l("skipped: already registered, nothing changed")
 RECORD_DIFFERS = _l("The name or phone number on record is different: "
                     "change the account in the liaison console, not by import.")
@@ -95,6 +97,9 @@ def import_file(data: bytes, filename: str, *, actor: User | None, channel: str,
                 claim: Claim | None = None) -> ImportReport:
     """Read a CSV or XLSX file within ``limits`` and import it (raises
     ``importing.ImportFileError``, and ``ClaimLost`` as ``import_farmers``)."""
+    rules.check_may_write(actor)  # a suspended point's liaison registers nobody, by any way
+    if actor is not None and not actor.active:
+        raise importing.ImportFileError(str(UPLOADER_INACTIVE))
     table = importing.read_table(data, filename, limits)
     report = import_farmers(table.rows, actor=actor, channel=channel, scope=scope, consent_method=consent_method,
                             filename=filename, columns=table.columns, claim=claim)

@@ -23,13 +23,13 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from ruralinfo import jobs
 from ruralinfo.accounts import phones, roles
@@ -38,10 +38,14 @@ from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
 from ruralinfo.liaison import rules
 from ruralinfo.sms import services as sms
-from ruralinfo.sms.models import OTP
+from ruralinfo.sms.models import OTP, OutboundMessage
 from ruralinfo.timeutil import now_utc
 
 CODE_DIGITS = 6
+# A code a liaison sends in person may be tried from any browser, so a stranger's guesses
+# count against it too: it is longer (a hundred million codes) and takes more wrong tries.
+IN_PERSON_DIGITS = 8
+IN_PERSON_ATTEMPTS = 50
 CODE_MINUTES = 10
 MAX_ATTEMPTS = 5
 # (window, most codes a number may be sent in it)
@@ -64,6 +68,7 @@ class CodeRequest:
     window: timedelta | None = None
     retry_at: datetime | None = None
     delayed: bool = False
+    outbox_ids: list[int] = field(default_factory=list)  # texts to hand to the sender (``send``)
 
 
 @dataclass
@@ -93,8 +98,8 @@ def digest(phone: str, code: str) -> str:
     return hmac.new(_key(), f"{phone}\x00{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def new_code() -> str:
-    return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+def new_code(digits: int = CODE_DIGITS) -> str:
+    return f"{secrets.randbelow(10 ** digits):0{digits}d}"
 
 
 def clean_code(raw: str | None) -> str:
@@ -140,16 +145,23 @@ def request_code(phone_raw: str, *, address: str = "", requester: str = "") -> C
     user = _account(phone)
     _new_code_row(phone, user, address=address, requester=requester_digest(requester))
     db.session.commit()
-    waiting = sms.dispatch_pending() if user is not None else 0
-    # the same answer for every number: a stopped queue is said whether or not a text was made
-    delayed = bool(waiting) or (user is None and not jobs.available())
-    return CodeRequest(SENT, phone, delayed=delayed)
+    outbox_ids = [message.id for message in db.session.info.pop("sms_pending", []) if message is not None]
+    # The same answer, in the same time, for every number: the text is handed to the sender
+    # by the caller once the answer has gone (``send``), and a stopped queue is said for all.
+    return CodeRequest(SENT, phone, delayed=not jobs.available(), outbox_ids=outbox_ids)
+
+
+def send(outbox_ids: list[int]) -> None:
+    """Hand the queued code texts to the sender: after the page has answered, so that
+    a registered number (whose text may go out inline, slowly) takes no longer than
+    an unknown one."""
+    sms.dispatch(db.session.scalars(select(OutboundMessage).where(OutboundMessage.id.in_(outbox_ids))).all())
 
 
 def _new_code_row(phone: str, user: User | None, *, address: str, requester: str,
                   issued_by: User | None = None) -> LoginCode:
     """Store a new code for ``phone`` and, for an account, queue its text (not committed)."""
-    code = new_code()
+    code = new_code(IN_PERSON_DIGITS if issued_by is not None else CODE_DIGITS)
     now = now_utc()
     row = LoginCode(phone=phone, code_digest=digest(phone, code), created_at=now,
                     expires_at=now + timedelta(minutes=CODE_MINUTES), attempts=0, address=(address or "")[:45],
@@ -194,7 +206,7 @@ def _live(phone: str, requester: str) -> list[LoginCode]:
     code is accepted)."""
     return list(db.session.scalars(select(LoginCode).where(
         LoginCode.phone == phone, LoginCode.used_at.is_(None), LoginCode.expires_at > now_utc(),
-        LoginCode.attempts < MAX_ATTEMPTS, LoginCode.requester.in_({requester, ""}))
+        _tries_left(), LoginCode.requester.in_({requester, ""}))
         .order_by(LoginCode.id.desc())))
 
 
@@ -227,7 +239,7 @@ def verify_code(phone: str, code_raw: str, *, requester: str = "") -> CodeCheck:
 def _use(row: LoginCode) -> bool:
     result = db.session.execute(
         update(LoginCode).where(LoginCode.id == row.id, LoginCode.used_at.is_(None),
-                                LoginCode.attempts < MAX_ATTEMPTS)
+                                _tries_left())
         .values(used_at=now_utc()).execution_options(synchronize_session=False))
     return result.rowcount == 1
 
@@ -236,6 +248,12 @@ def _use_all(phone: str) -> None:
     """After a log-in, no other code sent to the number may be used."""
     db.session.execute(update(LoginCode).where(LoginCode.phone == phone, LoginCode.used_at.is_(None))
                        .values(used_at=now_utc()).execution_options(synchronize_session=False))
+
+
+def _tries_left():
+    """The code still takes tries: 5 for a code a browser asked for, 50 for one sent in person."""
+    return or_(and_(LoginCode.requester != "", LoginCode.attempts < MAX_ATTEMPTS),
+               and_(LoginCode.requester == "", LoginCode.attempts < IN_PERSON_ATTEMPTS))
 
 
 def _count_wrong(ids: list[int]) -> None:

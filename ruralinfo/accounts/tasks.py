@@ -24,6 +24,7 @@ from ruralinfo.accounts import bulk, identity, importing
 from ruralinfo.accounts.models import User
 from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
+from ruralinfo.liaison import rules
 from ruralinfo.liaison import services as liaison
 from ruralinfo.liaison.models import FAILED, PENDING, RUNNING, ImportBatch
 from ruralinfo.timeutil import now_utc
@@ -31,11 +32,8 @@ from ruralinfo.timeutil import now_utc
 log = logging.getLogger(__name__)
 
 STALE_RUN = timedelta(minutes=10)      # RQ stops a job after 3 minutes; reading is capped at 30 s
-REJECTS_KEPT = timedelta(days=7)  # the rejected rows (full ID numbers) are deleted after a week
 REQUEUE_AFTER = timedelta(minutes=10)  # a queued batch no worker took: its job may be lost
 MAX_ATTEMPTS = 3
-SUSPENDED = _l("Your liaison point is suspended: you can look, but not register or change farmers. "
-               "Ask the bureau.")
 GAVE_UP = _l("The import stopped several times before it finished, and nobody from this file was "
              "registered. Import the file again later, or ask the bureau.")
 
@@ -77,15 +75,11 @@ def run_import(batch_id: int) -> None:
     batch = db.session.get(ImportBatch, batch_id)
     actor = db.session.get(User, batch.actor_id) if batch.actor_id else None
     with force_locale(batch.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        point = liaison.point_of(actor) if actor else None
-        if point is not None and point.is_suspended:
-            _fail(claim, str(SUSPENDED))
-            return
         data = identity.vault().decrypt_bytes(batch.upload_cipher)
         try:
             bulk.import_file(data, batch.filename, actor=actor, channel=audit.WEB,
                              scope=liaison.scope_of(actor) if actor else [], consent_method="import", claim=claim)
-        except importing.ImportFileError as err:
+        except (importing.ImportFileError, rules.PointSuspended) as err:  # checked again when the job runs
             db.session.rollback()
             _fail(claim, str(err))
         except bulk.ClaimLost:
@@ -132,7 +126,7 @@ def expire_rejects(now: datetime | None = None) -> int:
     numbers (they must, to be fixed and imported again), so they are kept only a week."""
     now = now or now_utc()
     result = db.session.execute(update(ImportBatch).where(
-        ImportBatch.rejects_cipher.is_not(None), ImportBatch.created_at < now - REJECTS_KEPT)
+        ImportBatch.rejects_cipher.is_not(None), ImportBatch.created_at < now - liaison.REJECTS_KEPT)
         .values(rejects_cipher=None).execution_options(synchronize_session=False))
     db.session.commit()
     return result.rowcount

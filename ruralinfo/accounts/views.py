@@ -4,7 +4,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, after_this_request, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -36,7 +37,7 @@ def login():
         if result.error == logins.LOCKED:
             flash(_l("Too many wrong passwords: this account is locked until %(time)s. "
                      "Try again then, or ask an administrator to reset the password.",
-                     time=format_datetime(to_local(result.locked_until), "HH:mm")), "error")
+                     time=when_text(result.locked_until)), "error")
         elif result.error == logins.INACTIVE:
             flash(_l("This account has been deactivated. Ask the bureau."), "error")
         else:
@@ -75,7 +76,7 @@ class CodeForm(FlaskForm):
 
     def validate_code(self, field):
         code = otp.clean_code(field.data)
-        if len(code) != otp.CODE_DIGITS or not code.isdigit():
+        if len(code) not in (otp.CODE_DIGITS, otp.IN_PERSON_DIGITS) or not code.isdigit():
             raise ValidationError(_l("The code has %(n)s digits.", n=otp.CODE_DIGITS))
 
 
@@ -96,6 +97,7 @@ def code_request():
         except phones.PhoneError as err:
             form.phone.errors = [*form.phone.errors, err.message]
         else:
+            _send_after_the_answer(result.outbox_ids)
             session[CODE_PHONE] = result.phone
             session[CODE_STATE] = {"status": "delayed" if result.delayed else result.status,
                                    "retry_at": result.retry_at.isoformat() if result.retry_at else None}
@@ -106,6 +108,22 @@ def code_request():
     elif request.method == "GET" and session.get(CODE_PHONE):
         form.phone.data = phones.display(session[CODE_PHONE])
     return render_template("auth/code.html", form=form)
+
+
+def _send_after_the_answer(outbox_ids: list[int]) -> None:
+    """Send the code text once the page has answered: the answer then takes as long
+    for a registered number as for an unknown one, even when texts go out inline."""
+    if not outbox_ids:
+        return
+    app = current_app._get_current_object()
+
+    @after_this_request
+    def later(response):
+        def send():
+            with app.app_context():
+                otp.send(outbox_ids)
+        response.call_on_close(send)
+        return response
 
 
 def when_text(moment: datetime | None) -> str:

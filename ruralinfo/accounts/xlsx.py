@@ -250,6 +250,8 @@ class _Sheet:
         self.limits, self.strings, self.date_styles, self.epoch = limits, strings, date_styles, epoch
         self.ready: list[tuple[int, list[object]]] = []
         self.row = self.cells = 0
+        self.last = 0  # the number of the last row that held a value
+        self.held = 0  # how many rows held a value
         self.values: dict[int, object] = {}
         self.ref: str | None = None  # the row's last cell reference (``B7``) and the cells since
         self.after = 0
@@ -281,6 +283,13 @@ class _Sheet:
             self._end_cell()
         elif self.cell is None:
             if tag == "row" and self.values:
+                # Excel writes each row once, in order: a row number repeated or going back
+                # would let a small file hold any number of rows under one number.
+                if self.row <= self.last:
+                    raise TooMuch("structure")
+                self.last, self.held = self.row, self.held + 1
+                if self.held > self.limits.rows:
+                    raise TooMuch("rows")
                 width = max(self.values)
                 self.ready.append((self.row, [self.values.get(column) for column in range(1, width + 1)]))
                 self.values = {}

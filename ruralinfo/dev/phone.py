@@ -2,7 +2,7 @@
 see the replies and everything the outbox sent to that phone, live.
 
 A development and training tool: it exists only with ``DEBUG`` or
-``DEV_SIMULATORS=1`` (``make run`` sets it), never otherwise. Staff see every
+``DEV_SIMULATORS=1`` (``make run`` sets it) and the ``outbox`` backend, never otherwise. Staff see every
 farmer; a liaison sees their own point's farmers. Acting as a farmer — taking
 their phone or texting from it — is written to the audit log, and is refused
 to a liaison of a suspended point. A log-in code is shown only to whoever is
@@ -151,6 +151,8 @@ def conversation(phone: str) -> list[dict]:
 
 
 def init_app(app) -> None:
-    """The simulators exist only for development and training: ``DEBUG`` or ``DEV_SIMULATORS``."""
-    if app.debug or app.config.get("DEV_SIMULATORS"):
+    """The simulators exist only for development and training — ``DEBUG`` or
+    ``DEV_SIMULATORS`` — and only with the ``outbox`` backend: a simulated farmer must
+    never make the platform text real phones."""
+    if (app.debug or app.config.get("DEV_SIMULATORS")) and app.config["SMS_BACKEND"] == "outbox":
         app.register_blueprint(bp, url_prefix="/dev")

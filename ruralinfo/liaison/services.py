@@ -1,11 +1,14 @@
 """What a liaison may see and do: their point's villages and its farmers."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ruralinfo import exports
+from ruralinfo.accounts import identity
 from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
 from ruralinfo.audit import services as audit
@@ -13,6 +16,7 @@ from ruralinfo.extensions import db
 from ruralinfo.liaison.models import ACTIVE, ImportBatch, LiaisonPoint, point_regions
 from ruralinfo.regions import services as regions
 from ruralinfo.regions.models import TOWNSHIP, VILLAGE, Region
+from ruralinfo.timeutil import now_utc
 
 EXPORT_COLUMNS = (_l("Full name"), _l("ID number (masked)"), _l("Mobile number"), _l("Region code"), _l("Village"),
                   _l("Interest groups"), _l("Language for SMS"), _l("ID card seen"), _l("Active"),
@@ -63,6 +67,17 @@ def recent_batches(user: User, limit: int = 10) -> list[ImportBatch]:
     """The liaison's own latest imports."""
     return list(db.session.scalars(select(ImportBatch).where(ImportBatch.actor_id == user.id)
                                    .order_by(ImportBatch.id.desc()).limit(limit)))
+
+
+REJECTS_KEPT = timedelta(days=7)  # the rejected rows hold full ID numbers: a week, then gone
+
+
+def rejected_rows(batch: ImportBatch) -> bytes | None:
+    """The rejected rows of an import as CSV, or None when there are none or they are
+    older than a week (deleted by the sweep; refused here even before it ran)."""
+    if not batch.rejects_cipher or batch.created_at < now_utc() - REJECTS_KEPT:
+        return None
+    return identity.vault().decrypt_bytes(batch.rejects_cipher)
 
 
 def export_csv(scope: list[str], *, actor: User) -> bytes:

@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ruralinfo.accounts import identity, importing, otp, phones, roles, tasks
+from ruralinfo.accounts import importing, otp, phones, roles, tasks
 from ruralinfo.accounts import services as accounts
 from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
@@ -231,8 +231,8 @@ def import_retry(batch_id: int):
 def import_rejects(batch_id: int):
     """The rejected rows with their reasons: only for the liaison who uploaded them."""
     batch = _own_batch(batch_id)
-    if not batch.rejects_cipher:
+    body = services.rejected_rows(batch)
+    if body is None:
         abort(404)
-    body = identity.vault().decrypt_bytes(batch.rejects_cipher)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=rejected-{batch.id}.csv", "Cache-Control": "no-store"})

@@ -30,6 +30,9 @@ class Command:
     handler: Callable[[Inbound, str], str | None]
     exact: bool = False  # the whole message must be the keyword (opt-out words like T, R)
     summary: object = None  # a lazy string for the help text, e.g. _l("SELL what – a supply post")
+    # A number must follow the keyword (READ 12), or nothing (READ alone gets the how-to): so
+    # that 看看我家葡萄 is a letter to the point, not a command.
+    numbered: bool = False
 
 
 @dataclass
@@ -38,10 +41,10 @@ class Registry:
     fallback: Callable[[Inbound, str], str | None] | None = None
 
     def register(self, *keywords: str, handler, name: str | None = None, exact: bool = False,
-                 summary=None) -> None:
+                 summary=None, numbered: bool = False) -> None:
         name = name or keywords[0]
         self.commands = [c for c in self.commands if c.name != name]
-        self.commands.append(Command(name, tuple(keywords), handler, exact, summary))
+        self.commands.append(Command(name, tuple(keywords), handler, exact, summary, numbered))
 
     def summaries(self) -> list[str]:
         return [str(c.summary) for c in self.commands if c.summary is not None]
@@ -57,6 +60,8 @@ class Registry:
                 rest = parsing.split_keyword(cleaned, keyword)
                 if rest is None or (command.exact and rest):
                     continue
+                if command.numbered and rest and parsing.leading_number(rest)[0] is None:
+                    continue
                 if best is None or len(keyword) > best[0]:
                     best = (len(keyword), command, rest)
         return (best[1], best[2]) if best else (None, cleaned)
@@ -65,10 +70,11 @@ class Registry:
 registry = Registry()
 
 
-def register(*keywords: str, handler, name: str | None = None, exact: bool = False, summary=None) -> None:
+def register(*keywords: str, handler, name: str | None = None, exact: bool = False, summary=None,
+             numbered: bool = False) -> None:
     """Add (or replace, by name) a command. ``handler(inbound, rest) -> reply text or None``;
-    ``summary`` is its line in the help text."""
-    registry.register(*keywords, handler=handler, name=name, exact=exact, summary=summary)
+    ``summary`` is its line in the help text; ``numbered``: only with a number after it."""
+    registry.register(*keywords, handler=handler, name=name, exact=exact, summary=summary, numbered=numbered)
 
 
 def register_fallback(handler) -> None:

@@ -41,6 +41,8 @@ SWEEP_AFTER = timedelta(minutes=1)  # a younger unhandled text is still in its o
 # Stored (with handled_at still empty) while the sweep handles a text: if the sweep
 # finds it again, handling it killed the process, and it is failed instead of retried.
 INTERRUPTED = "interrupted: the process stopped while handling it"
+# A mark younger than this is another sweep at work (several workers sweep at once), not a crash.
+MARK_OUTLIVES = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def sweep(now: datetime | None = None, limit: int | None = None) -> tuple[int, i
     handled = failed = 0
     for message_id in ids:
         try:
-            outcome = _sweep_one(message_id)
+            outcome = _sweep_one(message_id, now)
         except Exception as err:  # noqa: BLE001 - even recording the failure failed: on to the next
             _discard()
             log.error("inbound message %s: the sweep could not handle it (%s)", message_id, type(err).__name__)
@@ -146,22 +148,35 @@ def _store(provider_id: str, from_phone: str, to: str, body: str, gateway: str) 
     return message
 
 
-def _sweep_one(message_id: int) -> Outcome:
+def _sweep_one(message_id: int, now: datetime) -> Outcome:
     """Mark the attempt (committed), then handle: a text whose handling kills the
     process is set aside for the bureau by the next sweep, not tried forever."""
     message = db.session.get(InboundMessage, message_id)
     if message is None or message.handled_at is not None:
         db.session.rollback()
         return Outcome()
-    if message.error == INTERRUPTED:  # the last sweep died handling it
-        return _fail(message_id, INTERRUPTED, inline=False)
+    if message.error.startswith(INTERRUPTED):
+        marked_at = _mark_time(message.error)
+        if marked_at is not None and marked_at > now - MARK_OUTLIVES:
+            db.session.rollback()
+            return Outcome()  # another sweep is handling it right now
+        return _fail(message_id, INTERRUPTED, inline=False)  # the last sweep died handling it
     marked = db.session.execute(
-        update(InboundMessage).where(InboundMessage.id == message_id, InboundMessage.handled_at.is_(None))
-        .values(error=INTERRUPTED).execution_options(synchronize_session=False)).rowcount
+        update(InboundMessage).where(InboundMessage.id == message_id, InboundMessage.handled_at.is_(None),
+                                     InboundMessage.error == message.error)
+        .values(error=f"{INTERRUPTED} @{now_utc().isoformat(timespec='seconds')}")
+        .execution_options(synchronize_session=False)).rowcount
     db.session.commit()  # the mark outlives a crash; handling clears it
     if not marked:
         return Outcome()
     return handle(message_id)
+
+
+def _mark_time(error: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(error.rpartition("@")[2])
+    except ValueError:
+        return None
 
 
 def _process(message: InboundMessage, *, inline: bool) -> Outcome:

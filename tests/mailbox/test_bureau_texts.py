@@ -109,3 +109,27 @@ def test_the_administrator_sees_the_bureau_pages(client, make_staff, login):
     assert client.get("/bureau/").status_code == 200
     assert client.get("/bureau/texts").status_code == 200
     assert client.get("/bureau/letters/").status_code == 200
+
+
+def test_a_farmers_follow_up_to_the_bureau_is_listed_and_any_clerk_answers_it(client, clerk, make_staff,
+                                                                            make_farmer, login, text_in):
+    farmer = make_farmer(region_code=OTHER_TOWNSHIP, name="无点人")
+    text_in(farmer.phone, "补贴什么时候发")
+    text = int(client.get("/bureau/texts").get_data(as_text=True).split('id="t')[1].split('"')[0])
+    client.post(f"/bureau/letters/texts/{text}/answer", data={"body": "下个月"})
+    answer = db.session.scalar(select(Letter).order_by(Letter.id.desc()))
+    staff_texts = db.session.scalar(select(func.count(OutboundMessage.id)).where(OutboundMessage.to == clerk.phone))
+    _response, reply = text_in(farmer.phone, f"回复 {answer.id} 具体哪一天")
+    follow_up = db.session.scalar(select(Letter).order_by(Letter.id.desc()))
+    assert follow_up.recipient_id == clerk.id and follow_up.body == "具体哪一天"
+    # the clerk gets no SMS for it: it is listed for the whole bureau
+    assert db.session.scalar(select(func.count(OutboundMessage.id))
+                             .where(OutboundMessage.to == clerk.phone)) == staff_texts
+    client.post("/logout")
+    other = make_staff(roles.STAFF, name="李科员")
+    login(other)
+    page = client.get("/bureau/texts").get_data(as_text=True)
+    assert "具体哪一天" in page.split('id="letters"')[1]
+    client.post(f"/bureau/letters/{follow_up.id}/answer", data={"body": "十号"})
+    assert "十号" in last_text(farmer.phone)
+    assert "具体哪一天" not in client.get("/bureau/texts").get_data(as_text=True).split('id="letters"')[1]

@@ -127,3 +127,24 @@ def test_my_never_cuts_a_price_and_says_how_many_more(request, text_in, who):
     if hidden:
         assert (f"还有{hidden}条" in reply.replace(" ", "")) or (f"and {hidden} more" in reply)
     assert "  " not in reply and ":" + "1" not in reply.replace(": ", "")
+
+
+@pytest.mark.parametrize("text", ["看看我家葡萄叶子发黄是什么病", "我的葡萄叶子发黄了怎么办", "回复你们一下，谢谢"])
+def test_a_text_that_only_starts_like_a_command_reaches_the_point(farmer, point, text_in, text):
+    _response, reply = text_in(farmer.phone, text)
+    [letter] = db.session.scalars(select(mailbox.Letter).where(mailbox.Letter.recipient_point_id == point.id))
+    assert letter.body == text and point.name in reply
+
+
+def test_an_answer_to_a_question_asked_in_reply_to_a_notice_reaches_the_farmer_after_stop(
+        client, login, farmer, liaison, point, text_in):
+    from mailbox.models import SYSTEM
+
+    notice = mailbox.send_letter(sender=None, recipient=farmer, body="明天有霜冻", channel="web", kind=SYSTEM)
+    text_in(farmer.phone, f"回复 {notice.id} 葡萄要盖膜吗")  # a question to the point, in the notice's thread
+    text_in(farmer.phone, "退订")
+    [question] = db.session.scalars(select(mailbox.Letter).where(mailbox.Letter.recipient_point_id == point.id))
+    login(liaison)
+    assert "also gets it by SMS" in client.get(f"/liaison/letters/{question.id}").get_data(as_text=True)
+    client.post(f"/liaison/letters/{question.id}/reply", data={"body": "要盖，晚上盖好"})
+    assert "要盖，晚上盖好" in phone_texts(farmer.phone)[-1].body

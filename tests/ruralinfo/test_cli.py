@@ -52,3 +52,34 @@ def test_demo_county_is_believable_and_valid(app):
     again = runner.invoke(args=["demo", "--if-empty"])
     assert "already has accounts" in again.output
     assert db.session.scalar(select(func.count(User.id))) == len(everyone)
+
+
+def test_the_sweep_command_sends_texts_held_until_now(app, database_url):
+    """`flask --app wsgi sweep`, which `make run` starts beside the web server."""
+    import os
+    import pathlib
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ruralinfo.sms import services as sms
+    from ruralinfo.sms.models import OutboundMessage
+
+    message = sms.queue_sms("+8613800138000", "早上好", kind="notice")
+    db.session.commit()  # queued and never dispatched, as a text held for the night
+    root = pathlib.Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DATABASE_URL": database_url, "FLASK_DEBUG": "1"}
+    env.pop("REDIS_URL", None)
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "sweep", "--every", "1"], cwd=root,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(60):
+            db.session.expire_all()
+            if db.session.get(OutboundMessage, message.id).status == "sent":
+                break
+            time.sleep(0.25)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
+    assert db.session.get(OutboundMessage, message.id).status == "sent"

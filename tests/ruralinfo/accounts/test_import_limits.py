@@ -165,3 +165,16 @@ def test_a_sheet_with_a_doctype_is_refused():
     part = sheet(header_row() + person_row(2)).replace(
         b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY a "x">]><worksheet', 1)
     assert refusal(xlsx(part), "farmers.xlsx") == "This is not a readable .xlsx file."
+
+
+def test_a_row_number_written_again_cannot_smuggle_in_more_rows():
+    """Rows counted, not only numbered: 100,000 copies of row 2 are no list Excel writes."""
+    repeated = header_row() + person_row(2) * 100_000
+    assert refusal(xlsx(sheet(repeated)), "list.xlsx") == NOT_ORDINARY
+    backwards = header_row() + person_row(3) + person_row(2)
+    assert refusal(xlsx(sheet(backwards)), "list.xlsx") == NOT_ORDINARY
+
+
+def test_rows_are_counted_as_well_as_numbered():
+    rows = header_row() + "".join(person_row(line) for line in range(2, 12))
+    assert "more than 5 rows" in refusal(xlsx(sheet(rows)), "list.xlsx", rows=5)

@@ -75,6 +75,7 @@ def test_rejected_rows_are_deleted_after_seven_days(client, make_point, make_sta
     assert tasks.expire_rejects() == 0  # a fresh file is kept
     batch.created_at -= timedelta(days=8)
     db.session.commit()
+    assert client.get(f"/liaison/imports/{batch.id}/rejected.csv").status_code == 404  # even before the sweep
     assert tasks.sweep().expired == 1
     db.session.expire_all()
     assert db.session.get(ImportBatch, batch.id).rejects_cipher is None

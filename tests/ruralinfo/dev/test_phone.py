@@ -57,11 +57,11 @@ def test_farmers_and_visitors_cannot_use_it(app, client):
     assert client.get("/dev/phone").status_code == 302  # to the log-in page
 
 
-@pytest.mark.parametrize("backend", ["outbox", "twilio"])
-def test_there_is_no_simulator_unless_asked_for(app_config, make_staff, backend):
+@pytest.mark.parametrize("backend,asked", [("outbox", False), ("twilio", False), ("twilio", True)])
+def test_there_is_no_simulator_unless_asked_for_and_texts_stay_here(app_config, make_staff, backend, asked):
     extra = {"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t" * 32,
              "TWILIO_FROM": "+15005550006"} if backend == "twilio" else {}
-    app = create_app({**app_config, **extra, "DEV_SIMULATORS": False})
+    app = create_app({**app_config, **extra, "DEV_SIMULATORS": asked})
     with app.app_context():
         user = make_staff(roles.ADMIN)
         client = app.test_client()
