@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from mailbox import letter_sms, services
+from mailbox import letter_sms, post_text, services
 from mailbox.models import BUY, SELL
 from ruralinfo.extensions import db
 from ruralinfo.sms import commands, parsing, segments
@@ -25,9 +25,14 @@ def _post(kind: str):
                                         commit=False)
         except services.MailboxError as err:
             return next(iter(err.errors.values()))
+        understood = post_text.of_post(post)
+        if post.product_id is None:
+            return _("Your post no. %(n)s is saved as written: %(text)s. Its product is not in our list yet: it is "
+                     "listed as unclassified until your liaison point or the bureau classifies it.",
+                     n=post.id, text=post.text)
         if kind == SELL:
-            return _("Your supply post no. %(n)s is saved: %(text)s", n=post.id, text=post.text)
-        return _("Your demand post no. %(n)s is saved: %(text)s", n=post.id, text=post.text)
+            return _("Your supply post no. %(n)s is saved: %(text)s", n=post.id, text=understood)
+        return _("Your demand post no. %(n)s is saved: %(text)s", n=post.id, text=understood)
     return handler
 
 

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ruralinfo.extensions import db
+from ruralinfo.regions.models import CodeType
 from ruralinfo.timeutil import now_utc
 
 # Who a letter comes from / what it is.
@@ -64,7 +67,10 @@ class Letter(db.Model):
 
 
 class Post(db.Model):
-    """A supply (卖) or demand (买) post, as the farmer wrote it."""
+    """A supply (卖) or demand (买) post: the text as the farmer wrote it, and how it
+    was understood (``mailbox.post_parsing``) — product, quantity and price, with
+    weights in 公斤 and weight prices in 元/公斤 so that posts compare. Its place is
+    the farmer's village when it was posted."""
 
     __tablename__ = "posts"
 
@@ -78,4 +84,79 @@ class Post(db.Model):
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("sms_inbox.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, index=True)
 
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)  # None: unclassified
+    notes: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    quantity: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    unit: Mapped[str | None] = mapped_column(String(8))
+    base_quantity: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    base_unit: Mapped[str | None] = mapped_column(String(8))
+    price: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    price_unit: Mapped[str | None] = mapped_column(String(8))
+    base_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    negotiable: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    region_code: Mapped[str | None] = mapped_column(CodeType(), ForeignKey("regions.code"), index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
     user = relationship("User", foreign_keys=[user_id])
+    product = relationship("Product", foreign_keys=[product_id])
+
+
+class ProductCategory(db.Model):
+    """A market category farmers and buyers think in (水果, 蔬菜, 农资 …): what
+    ``买 水果`` asks for."""
+
+    __tablename__ = "product_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(40), unique=True)
+    name_en: Mapped[str] = mapped_column(String(60))
+    synonyms: Mapped[str] = mapped_column(String(200), default="")  # ";"-separated
+
+    def label(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_zh
+
+
+class Product(db.Model):
+    """A product of the taxonomy (NY/T 3177-2018 codes, extended where it has none),
+    or one of its inner nodes (``unit`` empty: not posted, only a parent)."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    parent_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    name_zh: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(80))
+    pinyin: Mapped[str] = mapped_column(String(120), index=True)  # "tudou"
+    initials: Mapped[str] = mapped_column(String(40), index=True)  # "td"
+    unit: Mapped[str] = mapped_column(String(8), default="")
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("product_categories.id"), index=True)
+    extended: Mapped[bool] = mapped_column(default=False)  # our own code, not from NY/T 3177
+    active: Mapped[bool] = mapped_column(default=True)  # retired products keep their posts
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+
+    category = relationship("ProductCategory")
+    words = relationship("ProductWord", back_populates="product", cascade="all, delete-orphan",
+                         order_by="ProductWord.id")
+
+    @property
+    def is_product(self) -> bool:
+        return bool(self.unit)
+
+    def label(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_zh
+
+
+class ProductWord(db.Model):
+    """A word that names a product: its name, a synonym or local name (洋芋 for 土豆).
+    A word names one product only."""
+
+    __tablename__ = "product_words"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    word: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(8), default="synonym")  # name | synonym | english
+
+    product = relationship("Product", back_populates="words")

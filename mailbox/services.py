@@ -8,11 +8,13 @@ commit together (a repeated webhook then has no second effect).
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from mailbox import letter_sms, point_letters
+from mailbox import letter_sms, point_letters, products
 from mailbox.models import BUY, CLOSED, FROM_POINT, OPEN, PERSONAL, SELL, SYSTEM, Letter, Post
 from ruralinfo.accounts import roles
 from ruralinfo.accounts.models import User, UserRole
@@ -200,12 +202,26 @@ def create_post(user: User, kind: str, text: str, *, channel: str, actor: User |
         rules.check_may_write(actor)  # a liaison posting for a farmer
     body = clean_text(text, MAX_POST, "text")
     post = Post(user_id=user.id, kind=kind, text=body, status=OPEN, channel=channel,
-                created_by_id=(actor or user).id, inbound_id=inbound_id)
+                created_by_id=(actor or user).id, inbound_id=inbound_id, region_code=user.region_code,
+                expires_at=now_utc() + timedelta(days=int(current_app.config["POST_DAYS"])))
+    apply_understanding(post, products.understand(body))
     db.session.add(post)
     db.session.flush()
     audit.record("post.create", post, actor=actor or user, channel=channel, details={"kind": kind})
     _finish(commit)
     return post
+
+
+def apply_understanding(post: Post, parsed) -> None:
+    """Keep how the text was understood with the post; what was not understood stays in
+    the text and the notes — the post is never lost."""
+    product = products.by_code(parsed.product_code)
+    post.product_id = product.id if product is not None else None
+    post.notes = parsed.notes[:500]
+    post.quantity, post.unit = parsed.quantity, parsed.unit
+    post.base_quantity, post.base_unit = parsed.base_quantity, parsed.base_unit
+    post.price, post.price_unit = parsed.price, parsed.price_unit
+    post.base_price, post.negotiable = parsed.base_price, parsed.negotiable
 
 
 def close_post(post: Post, *, actor: User, channel: str) -> None:

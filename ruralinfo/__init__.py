@@ -109,3 +109,6 @@ def _register_cli(app: Flask) -> None:
     from ruralinfo import cli
 
     cli.init_app(app)
+    from mailbox.cli import posts_cli
+
+    app.cli.add_command(posts_cli)

@@ -1,0 +1,67 @@
+"""Posts as they are understood: product from the shipped taxonomy (synonyms,
+English, pinyin), quantity and price normalised, the village as the place, expiry;
+and the `posts parse` tool."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from mailbox.models import Post
+from ruralinfo.extensions import db
+from ruralinfo.timeutil import now_utc
+from tests.conftest import CHANGXI
+
+
+@pytest.fixture
+def farmer(make_point, make_farmer):
+    make_point("长溪村联络点", (CHANGXI,))
+    return make_farmer(region_code=CHANGXI, name="陈阿毛")
+
+
+def only_post() -> Post:
+    [post] = db.session.scalars(select(Post)).all()
+    return post
+
+
+def test_a_sell_text_is_understood_and_kept_with_the_village(app, farmer, text_in):
+    _response, reply = text_in(farmer.phone, "卖 洋芋 五百斤 一块二一斤")
+    post = only_post()
+    assert post.product.name_zh == "土豆" and post.text == "洋芋 五百斤 一块二一斤"
+    assert (post.quantity, post.unit, post.base_quantity, post.base_unit) == (500, "斤", 250, "公斤")
+    assert (post.price, post.price_unit, post.base_price) == (Decimal("1.2"), "斤", Decimal("2.4"))
+    assert post.region_code == CHANGXI
+    assert abs(post.expires_at - (now_utc() + timedelta(days=app.config["POST_DAYS"]))) < timedelta(minutes=1)
+    assert f"{post.id}" in reply and "土豆" in reply and "500斤" in reply
+
+
+@pytest.mark.parametrize("text,product", [
+    ("买 夏黑葡萄苗 两千株 3元/株", "葡萄苗"),   # the variety stays in the notes
+    ("卖 西红柿 300斤 面议", "番茄"),
+    ("SELL potatoes 500 jin 1.5 yuan/jin", "土豆"),
+    ("卖 tudou 200斤", "土豆"),                 # pinyin typed on a feature phone
+    ("买 苞谷 2吨", "玉米"),
+])
+def test_synonyms_english_and_pinyin_name_the_product(farmer, text_in, text, product):
+    text_in(farmer.phone, text)
+    assert only_post().product.name_zh == product
+
+
+def test_an_unknown_product_is_kept_as_unclassified(farmer, text_in):
+    _response, reply = text_in(farmer.phone, "卖 祖传秘方 十瓶")
+    post = only_post()
+    assert post.product_id is None and post.text == "祖传秘方 十瓶"
+    assert "未分类" in reply and str(post.id) in reply  # farmers read Chinese by default
+
+
+def test_posts_parse_shows_how_a_text_is_understood(app):
+    result = app.test_cli_runner().invoke(args=["posts", "parse", "买", "夏黑葡萄苗", "两千株", "3元/株", "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert (found["product"], found["quantity"], found["unit"], found["price"], found["notes"]) == \
+        ("葡萄苗", "2000", "株", "3", "夏黑")
+    lines = app.test_cli_runner().invoke(args=["posts", "parse", "卖 洋芋 五百斤 一块二一斤"]).output
+    assert "土豆" in lines and "250 公斤" in lines and "2.4 yuan/公斤" in lines
