@@ -2,16 +2,17 @@
 fallback that turns any other text into a letter to the farmer's liaison point."""
 from __future__ import annotations
 
-from flask_babel import get_locale
+from flask import current_app
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from mailbox import letter_sms, post_text, services
+from mailbox import contacts, letter_sms, match_alerts, post_text, services
 from mailbox.models import BUY, SELL
 from ruralinfo.extensions import db
 from ruralinfo.sms import commands, parsing, segments
 from ruralinfo.sms import services as sms
-from ruralinfo.timeutil import now_utc
+from ruralinfo.timeutil import now_utc, to_local
 
 
 def _post(kind: str):
@@ -26,14 +27,35 @@ def _post(kind: str):
         except services.MailboxError as err:
             return next(iter(err.errors.values()))
         understood = post_text.of_post(post)
-        if post.product_id is None:
+        if post.product_id is None and post.category_id is None:
             return _("Your post no. %(n)s is saved as written: %(text)s. Its product is not in our list yet: it is "
                      "listed as unclassified until your liaison point or the bureau classifies it.",
                      n=post.id, text=post.text)
         if kind == SELL:
-            return _("Your supply post no. %(n)s is saved: %(text)s", n=post.id, text=understood)
-        return _("Your demand post no. %(n)s is saved: %(text)s", n=post.id, text=understood)
+            saved = _("Your supply post no. %(n)s is saved: %(text)s", n=post.id, text=understood)
+        else:
+            saved = _("Your demand post no. %(n)s is saved: %(text)s", n=post.id, text=understood)
+        return saved + _matches_found(post)
     return handler
+
+
+def _matches_found(post) -> str:
+    """`。找到3条求购：#640 葡萄苗 200株 掌起镇长溪村张*；… 要联系请发：联系 编号`, as many of
+    the best three as fit in one text of SMS_MAX_SEGMENTS parts."""
+    chinese = str(get_locale()).startswith("zh")
+    stop, sep = ("。", "；") if chinese else (". ", "; ")
+    if not post.matches_found:
+        return stop + (_("No demand post matches it yet: you will get a text when one comes.") if post.kind == SELL
+                       else _("No supply post matches it yet: you will get a text when one comes."))
+    head = (ngettext("Found %(num)s demand post:", "Found %(num)s demand posts:", post.matches_found)
+            if post.kind == SELL else
+            ngettext("Found %(num)s supply post:", "Found %(num)s supply posts:", post.matches_found))
+    tail = stop + _("To ask for contact, text CONTACT and the number.")
+    lines = [match_alerts.line(match) for match in post.best_matches]
+    while lines and not segments.fits(stop + head + sep.join(lines) + tail,
+                                      int(current_app.config["SMS_MAX_SEGMENTS"]) - 1, sms.signature()):
+        lines.pop()  # one part is left for the saved post itself
+    return stop + head + sep.join(lines) + tail
 
 
 def reply(inbound: commands.Inbound, rest: str) -> str:
@@ -122,14 +144,80 @@ def to_liaison_point(inbound: commands.Inbound, text: str) -> str:
              point=point.name)
 
 
+def _numbered(action, usage):
+    """A handler for ``COMMAND N …``: ``action(number, user, rest)`` returns the reply;
+    without a number, how to use it."""
+    def handler(inbound: commands.Inbound, rest: str) -> str:
+        number, text = parsing.leading_number(rest)
+        if number is None:
+            return usage()
+        try:
+            return action(number, inbound.user, text)
+        except contacts.Refused as refused:
+            return str(refused)
+    return handler
+
+
+def _contact(number: int, user, _text: str) -> str:
+    asked = contacts.ask(number, user=user, channel="sms")
+    if asked.again and asked.request.status == "agreed":
+        return _("The owner of post no. %(n)s has already agreed: see the letter with the phone number in your "
+                 "mailbox.", n=number)
+    if asked.again:
+        return _("You have asked about post no. %(n)s already; the owner has not answered yet.", n=number)
+    return _("Your request about post no. %(n)s is sent. If the owner agrees within 3 days, you both get each "
+             "other's name and phone number.", n=number)
+
+
+def agree(inbound: commands.Inbound, rest: str) -> str:
+    number, _text = parsing.leading_number(rest)
+    try:
+        request = contacts.agree(number, owner=inbound.user, channel="sms")
+    except contacts.Refused as refused:
+        return str(refused)
+    return _("Done: you and %(name)s get each other's phone number now.", name=request.requester.name)
+
+
+def _deal(number: int, user, text: str) -> str:
+    contacts.deal(number, user=user, rest=text, channel="sms")
+    return _("Thank you: your deal on post no. %(n)s is recorded.", n=number)
+
+
+def _withdraw(number: int, user, _text: str) -> str:
+    contacts.withdraw(number, user=user, channel="sms")
+    return _("Post no. %(n)s is withdrawn.", n=number)
+
+
+def _renew(number: int, user, _text: str) -> str:
+    post = contacts.renew(number, user=user, channel="sms")
+    return _("Post no. %(n)s stays open until %(date)s.", n=number, date=format_date(to_local(post.expires_at),
+                                                                                      "MM-dd"))
+
+
 def register() -> None:
     commands.register("卖", "SELL", handler=_post(SELL), name="sell",
-                      summary=_l("SELL what, how much, price – a supply post"))
-    commands.register("买", "BUY", handler=_post(BUY), name="buy", summary=_l("BUY what, how much – a demand post"))
+                      summary=_l("SELL what, how much, price: a supply post"))
+    commands.register("买", "BUY", handler=_post(BUY), name="buy", summary=_l("BUY what, how much: a demand post"))
     commands.register("回复", "REPLY", handler=reply, name="reply", numbered=True,
-                      summary=_l("REPLY number text – answer a letter"))
+                      summary=_l("REPLY number text: answer a letter"))
     commands.register("看", "READ", handler=read, name="read", numbered=True,
-                      summary=_l("READ number – the rest of a long letter"))
+                      summary=_l("READ number: the rest of a long letter"))
     commands.register("我的", "MY", handler=mine, name="my", exact=True,
-                      summary=_l("MY – your posts and unread letters"))
+                      summary=_l("MY: your posts and unread letters"))
+    commands.register("联系", "CONTACT", name="contact", numbered=True,
+                      handler=_numbered(_contact, lambda: _("To ask for contact, send CONTACT and the post's number, "
+                                                            "e.g.: CONTACT 640")),
+                      summary=_l("CONTACT number: ask the owner of a post for contact"))
+    commands.register("同意", "YES", handler=agree, name="agree", numbered=True,
+                      summary=_l("YES number: share your number with who asked"))
+    commands.register("成交", "DEAL", name="deal", numbered=True,
+                      handler=_numbered(_deal, lambda: _("To report a deal, send DEAL and the post's number, e.g.: "
+                                                         "DEAL 640")),
+                      summary=_l("DEAL number: you traded"))
+    commands.register("撤销", "CANCEL", name="cancel", numbered=True,
+                      handler=_numbered(_withdraw, lambda: _("To withdraw a post, send CANCEL and its number.")),
+                      summary=_l("CANCEL number: withdraw your post"))
+    commands.register("续期", "RENEW", name="renew", numbered=True,
+                      handler=_numbered(_renew, lambda: _("To keep a post open, send RENEW and its number.")),
+                      summary=_l("RENEW number: keep your post open"))
     commands.register_fallback(to_liaison_point)

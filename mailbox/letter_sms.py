@@ -38,7 +38,7 @@ def reaches_by_sms(recipient: User | None, *, essential: bool) -> bool:
     return recipient is not None and recipient.active and (essential or not recipient.sms_opt_out)
 
 
-def mirror(letter: Letter, recipient: User, sender_label: str, *, essential: bool) -> None:
+def mirror(letter: Letter, recipient: User, sender_label: str, *, essential: bool, routine: bool = False) -> None:
     """Queue the letter by SMS: whole if it fits, else its first part (not committed).
     Only farmers get letters by SMS: staff read theirs on the web."""
     if not recipient.has_role(roles.FARMER) or not reaches_by_sms(recipient, essential=essential):
@@ -47,7 +47,7 @@ def mirror(letter: Letter, recipient: User, sender_label: str, *, essential: boo
         body, upto = _part(letter, 0, _("Letter %(n)s from %(sender)s: ", n=letter.id, sender=sender_label))
     letter.sms_sent_upto = upto
     sms.queue_sms(recipient.phone, body, kind=REPLY if essential else LETTER, cause=f"letter:{letter.id}",
-                  user=recipient)
+                  user=recipient, routine=routine)
 
 
 def next_part(letter: Letter) -> str:

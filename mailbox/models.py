@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -17,6 +17,7 @@ PERSONAL, FROM_POINT, FROM_BUREAU, MATCH, ANSWER, SYSTEM = (
     "personal", "point", "bureau", "match", "answer", "system")
 SELL, BUY = "sell", "buy"
 OPEN, CLOSED = "open", "closed"
+TRADED, WITHDRAWN, EXPIRED = "traded", "withdrawn", "expired"  # how a post ended
 NEW, READ, ANSWERED, CLOSED_UNANSWERED = "new", "read", "answered", "closed"  # a letter to a point
 
 
@@ -73,6 +74,7 @@ class Post(db.Model):
     the farmer's village when it was posted."""
 
     __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_matching", "product_id", "kind", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -96,9 +98,19 @@ class Post(db.Model):
     negotiable: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     region_code: Mapped[str | None] = mapped_column(CodeType(), ForeignKey("regions.code"), index=True)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    base_price_unit: Mapped[str | None] = mapped_column(String(8))  # what base_price is per (公斤, 株 …)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("product_categories.id"), index=True)  # 买 水果
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str] = mapped_column(String(16), default="", server_default="")  # TRADED | WITHDRAWN | EXPIRED
+    expiry_warned_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user = relationship("User", foreign_keys=[user_id])
     product = relationship("Product", foreign_keys=[product_id])
+    category = relationship("ProductCategory", foreign_keys=[category_id])
+    # Set when the post is made (not stored): how many posts match it, and the best ones.
+    matches_found = 0
+    best_matches: tuple = ()
+    region = relationship("Region", foreign_keys=[region_code])
 
 
 class ProductCategory(db.Model):
@@ -160,3 +172,66 @@ class ProductWord(db.Model):
     kind: Mapped[str] = mapped_column(String(8), default="synonym")  # name | synonym | english
 
     product = relationship("Product", back_populates="words")
+
+
+class PostMatch(db.Model):
+    """A match found for a new post (``post``): an open post of the other side
+    (``match``), its rank, and whether its owner was told (a letter, and a text
+    within the daily limit). One row a pair: nobody is told twice about one match."""
+
+    __tablename__ = "post_matches"
+    __table_args__ = (UniqueConstraint("post_id", "match_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    match_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, index=True)
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
+    texted: Mapped[bool] = mapped_column(default=False)
+
+    post = relationship("Post", foreign_keys=[post_id])
+    match = relationship("Post", foreign_keys=[match_id])
+
+
+PENDING, AGREED, LAPSED = "pending", "agreed", "lapsed"  # a contact request
+
+
+class ContactRequest(db.Model):
+    """Someone asks for contact about a post. Nobody's number is shown until the
+    owner agrees (同意 N); then both get each other's name and number."""
+
+    __tablename__ = "contact_requests"
+    __table_args__ = (UniqueConstraint("post_id", "requester_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    channel: Mapped[str] = mapped_column(String(16), default="sms")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    followed_up_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    post = relationship("Post")
+    requester = relationship("User", foreign_keys=[requester_id])
+    owner = relationship("User", foreign_keys=[owner_id])
+
+
+class Deal(db.Model):
+    """A trade someone reported (成交 N, optionally with quantity and price)."""
+
+    __tablename__ = "deals"
+    __table_args__ = (UniqueConstraint("post_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact_requests.id"))
+    quantity: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    unit: Mapped[str | None] = mapped_column(String(8))
+    price: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    price_unit: Mapped[str | None] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(16), default="sms")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, index=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import func, select
 
-from mailbox.models import Product, ProductWord
+from mailbox.models import Product, ProductCategory, ProductWord
 from mailbox.post_parsing import Lexicon, Parsed, parse
 from ruralinfo.extensions import db
 
@@ -54,3 +54,14 @@ def by_code(code: str | None) -> Product | None:
     if not code:
         return None
     return db.session.scalar(select(Product).where(Product.code == code))
+
+
+def category_named(text: str) -> ProductCategory | None:
+    """The category a post names at its start when it names no product (``水果 …``,
+    ``fruit …``): a buyer may ask for any product of a category."""
+    head = text.strip().lower()
+    for category in db.session.scalars(select(ProductCategory)):
+        words = [category.name_zh, category.name_en.lower(), *filter(None, category.synonyms.split(";"))]
+        if any(word and head.startswith(word) for word in sorted(words, key=len, reverse=True)):
+            return category
+    return None

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from mailbox import letter_sms, point_letters, products
+from mailbox import letter_sms, match_alerts, point_letters, products
 from mailbox.models import BUY, CLOSED, FROM_POINT, OPEN, PERSONAL, SELL, SYSTEM, Letter, Post
 from ruralinfo.accounts import roles
 from ruralinfo.accounts.models import User, UserRole
@@ -77,8 +77,9 @@ def sender_label(letter: Letter) -> str:
 def send_letter(*, sender: User | None, body: str, channel: str, recipient: User | None = None,
                 recipient_point: LiaisonPoint | None = None, kind: str = PERSONAL, reply_to: Letter | None = None,
                 sender_point: LiaisonPoint | None = None, inbound_id: int | None = None,
-                commit: bool = True) -> Letter:
-    """Write a letter to a user or a liaison point; a user also gets it by SMS."""
+                commit: bool = True, by_sms: bool = True, routine: bool = False, essential: bool = False) -> Letter:
+    """Write a letter to a user or a liaison point; a user also gets it by SMS (unless
+    ``by_sms`` is False; a ``routine`` one waits for the end of the quiet hours)."""
     if sender_point is not None:
         rules.check_may_write(sender)  # writing on a point's behalf
     text = clean_text(body, MAX_LETTER)
@@ -92,8 +93,9 @@ def send_letter(*, sender: User | None, body: str, channel: str, recipient: User
     db.session.flush()
     if sender_point is not None:
         point_letters.mark_answered(sender_point.id, letter.root_id, now_utc())
-    if recipient is not None:
-        letter_sms.mirror(letter, recipient, sender_label(letter), essential=letter_sms.is_answer(reply_to, recipient))
+    if recipient is not None and by_sms:
+        letter_sms.mirror(letter, recipient, sender_label(letter),
+                          essential=essential or letter_sms.is_answer(reply_to, recipient), routine=routine)
     audit.record("letter.send", letter, actor=sender, channel=channel,
                  details={"to_user": letter.recipient_id, "to_point": letter.recipient_point_id, "kind": kind})
     _finish(commit)
@@ -207,6 +209,8 @@ def create_post(user: User, kind: str, text: str, *, channel: str, actor: User |
     apply_understanding(post, products.understand(body))
     db.session.add(post)
     db.session.flush()
+    post.matches_found, best = match_alerts.record(post)
+    post.best_matches = tuple(best[:3])
     audit.record("post.create", post, actor=actor or user, channel=channel, details={"kind": kind})
     _finish(commit)
     return post
@@ -221,7 +225,10 @@ def apply_understanding(post: Post, parsed) -> None:
     post.quantity, post.unit = parsed.quantity, parsed.unit
     post.base_quantity, post.base_unit = parsed.base_quantity, parsed.base_unit
     post.price, post.price_unit = parsed.price, parsed.price_unit
-    post.base_price, post.negotiable = parsed.base_price, parsed.negotiable
+    post.base_price, post.base_price_unit = parsed.base_price, parsed.base_price_unit
+    post.negotiable = parsed.negotiable
+    category = products.category_named(parsed.text) if product is None else None
+    post.category_id = category.id if category is not None else None  # 买 水果: any fruit
 
 
 def close_post(post: Post, *, actor: User, channel: str) -> None:

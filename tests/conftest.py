@@ -278,7 +278,8 @@ def signed_post(app, client):
 
 @pytest.fixture
 def text_in(signed_post):
-    """A text from ``phone`` arriving at the inbound webhook; returns (response, reply text)."""
+    """A text from ``phone`` arriving at the inbound webhook; returns (response, the reply's
+    texts joined by line breaks, or None)."""
     import xml.etree.ElementTree as ET
 
     def send(phone: str, body: str, sid: str | None = None):
@@ -288,6 +289,6 @@ def text_in(signed_post):
         assert response.status_code == 200, response.get_data(as_text=True)
         root = ET.fromstring(response.get_data())
         assert root.tag == "Response"
-        message = root.find("Message")
-        return response, (message.text if message is not None else None)
+        messages = root.findall("Message")  # an answer may take two texts
+        return response, ("\n".join(message.text for message in messages) if messages else None)
     return send

@@ -68,6 +68,12 @@ class Registry:
 
 
 registry = Registry()
+PART_BREAK = "\x1e"  # between two texts of one answer (a handler may answer with more than one)
+
+
+def parts(reply: str | None) -> list[str]:
+    """The texts of an answer, in order (none for an empty one)."""
+    return [part for part in (reply or "").split(PART_BREAK) if part]
 
 
 def register(*keywords: str, handler, name: str | None = None, exact: bool = False, summary=None,

@@ -220,8 +220,10 @@ def _run(message: InboundMessage) -> tuple[str, str | None]:
     with force_locale(user.language or "zh"):
         request = commands.Inbound(user=user, message=message, text=parsing.normalize(message.body))
         name, reply = commands.dispatch(request)
-        if reply:  # handlers make their answers fit; this only guards the limit
-            reply = segments.truncate(reply, current_app.config["SMS_MAX_SEGMENTS"], services.signature())
+        if reply:  # handlers make their answers fit; this only guards the limit, text by text
+            reply = commands.PART_BREAK.join(
+                segments.truncate(part, current_app.config["SMS_MAX_SEGMENTS"], services.signature())
+                for part in commands.parts(reply))
     return name, reply
 
 
@@ -294,15 +296,16 @@ def _finish(message: InboundMessage, command: str, reply: str | None, *, inline:
         values["reply"] = reply
     db.session.execute(update(InboundMessage).where(InboundMessage.id == message.id).values(**values)
                        .execution_options(synchronize_session=False))
-    if reply and inline:
-        counted = segments.count(reply, services.signature())
-        db.session.add(OutboundMessage(to=message.from_phone, user_id=message.user_id, body=reply, kind=REPLY,
-                                       cause=_cause(message.id), segments=counted.segments,
-                                       encoding=counted.encoding, status=SENT, gateway=INLINE, attempts=1,
-                                       last_error=""))
-    elif reply:
-        user = db.session.get(User, message.user_id) if message.user_id else None
-        services.queue_sms(message.from_phone, reply, kind=REPLY, cause=_cause(message.id), user=user)
+    for part in commands.parts(reply):  # an answer may take two texts (the help, in English)
+        if inline:
+            counted = segments.count(part, services.signature())
+            db.session.add(OutboundMessage(to=message.from_phone, user_id=message.user_id, body=part, kind=REPLY,
+                                           cause=_cause(message.id), segments=counted.segments,
+                                           encoding=counted.encoding, status=SENT, gateway=INLINE, attempts=1,
+                                           last_error=""))
+        else:
+            user = db.session.get(User, message.user_id) if message.user_id else None
+            services.queue_sms(message.from_phone, part, kind=REPLY, cause=_cause(message.id), user=user)
     db.session.commit()
 
 

@@ -18,7 +18,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from ruralinfo.extensions import csrf, limiter
-from ruralinfo.sms import inbound, services
+from ruralinfo.sms import commands, inbound, services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__)
@@ -59,8 +59,8 @@ def _verify() -> None:
 
 def twiml(reply: str | None) -> Response:
     response = MessagingResponse()
-    if reply:
-        response.message(services.signature() + reply)
+    for part in commands.parts(reply):  # one <Message> a text: an answer may take two
+        response.message(services.signature() + part)
     return Response(str(response), mimetype="application/xml")
 
 

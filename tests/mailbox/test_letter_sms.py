@@ -99,9 +99,13 @@ def test_the_liaison_page_says_by_sms_only_when_it_is_true(client, login, farmer
 
 def test_english_help_is_whole(english_farmer, text_in):
     _response, reply = text_in(english_farmer.phone, "HELP")
-    for word in ("SELL", "BUY", "REPLY", "READ", "MY", "STOP", "START"):
+    for word in ("SELL", "BUY", "REPLY", "READ", "MY", "CONTACT", "YES", "DEAL", "CANCEL", "RENEW", "STOP",
+                 "START"):
         assert word in reply
     assert "…" not in reply
+    texts = phone_texts(english_farmer.phone)[1:]  # after the welcome text
+    assert len(texts) == 2 and all(text.segments <= 6 for text in texts)  # two whole texts
+    assert texts[0].body.index("SELL") < texts[0].body.index("REPLY")  # the most used first
 
 
 def test_chinese_help_is_whole(farmer, text_in):

@@ -1,0 +1,110 @@
+"""The ranking rule on its own, and what people are told about matches."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from mailbox import matching
+from mailbox import services as mailbox
+from mailbox.models import BUY, SELL, Letter, Post, PostMatch
+from ruralinfo.extensions import db
+from ruralinfo.sms.models import OutboundMessage
+from ruralinfo.timeutil import now_utc
+from tests.conftest import BALI, CHANGXI, OTHER_TOWNSHIP, WUXINGDIAN
+
+OTHER_COUNTY = "330281001"  # 余姚市梨洲街道: same city (宁波), another county
+OTHER_PROVINCE = "320102002"  # 南京: another province
+
+
+@pytest.fixture
+def people(make_farmer):
+    """A farmer in each place, from near to far from 长溪村."""
+    return {place: make_farmer(region_code=place, name=name) for place, name in (
+        (CHANGXI, "陈一"), (WUXINGDIAN, "王二"), (BALI, "李三"), (OTHER_TOWNSHIP, "张四"),
+        (OTHER_COUNTY, "赵五"), (OTHER_PROVINCE, "孙六"))}
+
+
+def post(user, kind, text) -> Post:
+    return mailbox.create_post(user, kind, text, channel="web")
+
+
+def test_distance_comes_first_then_price_then_quantity_then_freshness(app, people, make_farmer):
+    me = make_farmer(region_code=CHANGXI, name="本人")
+    far_cheap = post(people[OTHER_PROVINCE], BUY, "葡萄苗 200株 5元/株")
+    county = post(people[OTHER_COUNTY], BUY, "葡萄苗 200株 5元/株")
+    township_low = post(people[OTHER_TOWNSHIP], BUY, "葡萄苗 200株 1元/株")   # offers less than I ask
+    neighbour_small = post(people[WUXINGDIAN], BUY, "葡萄苗 20株 4元/株")      # fits, but a small quantity
+    neighbour_good = post(people[BALI], BUY, "葡萄苗 180株 4元/株")           # same township, fits, close quantity
+    village = post(people[CHANGXI], BUY, "葡萄苗 10株")                       # same village: first, whatever else
+    older = post(people[BALI], BUY, "葡萄苗 180株 4元/株")
+    older.created_at -= timedelta(days=2)
+    db.session.commit()
+    mine = post(me, SELL, "葡萄苗 200株 3元/株")
+    order = [p.id for p in matching.ranked(mine, limit=10)]
+    assert order == [village.id, neighbour_good.id, older.id, neighbour_small.id, township_low.id, county.id,
+                     far_cheap.id]
+    assert matching.count(mine) == 7
+
+
+def test_only_the_same_product_or_the_category_asked_for_matches(app, people):
+    seller = people[CHANGXI]
+    any_fruit = post(people[BALI], BUY, "水果 500斤")
+    grapes = post(people[BALI], BUY, "葡萄 100斤")
+    post(people[BALI], BUY, "土豆 100斤")                       # another product
+    post(people[BALI], SELL, "葡萄 100斤")                      # the same side
+    post(seller, BUY, "葡萄 100斤")                             # one's own
+    closed = post(people[WUXINGDIAN], BUY, "葡萄 100斤")
+    closed.status = "closed"
+    expired = post(people[WUXINGDIAN], BUY, "葡萄 100斤")
+    expired.expires_at = now_utc() - timedelta(days=1)
+    db.session.commit()
+    mine = post(seller, SELL, "巨峰葡萄 300斤")
+    assert {p.id for p in matching.ranked(mine, limit=10)} == {any_fruit.id, grapes.id}
+    # and the buyer who asked for any fruit finds sellers of every fruit
+    assert matching.ranked(any_fruit, limit=10)[0].id == mine.id
+
+
+def test_the_owners_of_matches_get_a_letter_and_at_most_three_texts_a_day(app, people, make_farmer, monkeypatch):
+    from ruralinfo.sms import quiet
+
+    monkeypatch.setattr(quiet, "now_utc", lambda: now_utc().replace(hour=2))  # 10:00 in Shanghai
+    buyer = people[BALI]
+    wanted = post(buyer, BUY, "葡萄苗 200株")
+    for n, name in enumerate(("周一", "吴二", "郑三", "冯四", "陈五")):
+        post(make_farmer(region_code=CHANGXI, name=name), SELL, f"葡萄苗 {100 + n}株")
+    letters = db.session.scalars(select(Letter).where(Letter.recipient_id == buyer.id, Letter.kind == "match")).all()
+    assert len(letters) == 5  # every match is in the mailbox
+    texts = db.session.scalars(select(OutboundMessage).where(OutboundMessage.to == buyer.phone,
+                                                            OutboundMessage.kind == "letter")).all()
+    assert len(texts) == 3  # MATCH_ALERTS_PER_DAY
+    assert db.session.scalar(select(func.count(PostMatch.id)).where(PostMatch.match_id == wanted.id)) == 5
+    assert "葡萄苗" in letters[0].body and ("CONTACT" in letters[0].body or "联系" in letters[0].body)
+
+
+def test_no_match_text_after_stop_nor_at_night(app, people, monkeypatch):
+    from ruralinfo.sms import quiet
+
+    buyer, night_buyer = people[BALI], people[WUXINGDIAN]
+    buyer.sms_opt_out = True
+    db.session.commit()
+    post(buyer, BUY, "葡萄苗 200株")
+    post(night_buyer, BUY, "葡萄苗 100株")
+    monkeypatch.setattr(quiet, "now_utc", lambda: now_utc().replace(hour=15))  # 23:00 in Shanghai
+    post(people[CHANGXI], SELL, "葡萄苗 300株")
+    assert db.session.scalar(select(func.count(OutboundMessage.id)).where(OutboundMessage.to == buyer.phone,
+                                                                          OutboundMessage.kind == "letter")) == 0
+    held = db.session.scalar(select(OutboundMessage).where(OutboundMessage.to == night_buyer.phone,
+                                                           OutboundMessage.kind == "letter"))
+    assert held.status == "queued" and held.next_attempt_at is not None  # until the morning
+    assert db.session.scalar(select(func.count(Letter.id)).where(Letter.recipient_id == buyer.id)) == 1  # mailbox
+
+
+def test_the_reply_names_the_number_found_and_the_best_three(people, text_in):
+    for place in (BALI, WUXINGDIAN, OTHER_TOWNSHIP, OTHER_COUNTY):
+        post(people[place], BUY, "葡萄苗 200株")
+    _response, reply = text_in(people[CHANGXI].phone, "卖 葡萄苗 500株 3元/株")
+    assert "4" in reply and reply.count("#") == 3 and ("联系" in reply or "CONTACT" in reply)
+    assert "王*" in reply and "李*" in reply and "王二" not in reply  # surnames masked
+    assert "+86" not in reply and "138" not in reply  # never a phone number
