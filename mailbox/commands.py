@@ -82,7 +82,9 @@ def mine(inbound: commands.Inbound, _rest: str) -> str:
     user = inbound.user
     chinese = str(get_locale()).startswith("zh")
     labels = {SELL: _("SELL"), BUY: _("BUY")}  # outside the f-string: Babel does not look inside one
-    posts = [f"{p.id} {labels[p.kind]} {p.text}" for p in services.open_posts(user)]
+    posts = [f"{p.id} {labels[p.kind]} {p.text} " + _("(until %(date)s)", date=format_date(to_local(p.expires_at),
+                                                                                            "MM-dd"))
+             if p.expires_at else f"{p.id} {labels[p.kind]} {p.text}" for p in services.open_posts(user)]
     unread = [f"{letter.id} {services.sender_label(letter)}" for letter in
               db.session.scalars(services.inbox(user).where(services.Letter.read_at.is_(None)))]
 
@@ -195,6 +197,10 @@ def _renew(number: int, user, _text: str) -> str:
 
 
 def register() -> None:
+    from mailbox import post_expiry
+    from ruralinfo import jobs
+
+    jobs.register_sweep(post_expiry.sweep)
     commands.register("卖", "SELL", handler=_post(SELL), name="sell",
                       summary=_l("SELL what, how much, price: a supply post"))
     commands.register("买", "BUY", handler=_post(BUY), name="buy", summary=_l("BUY what, how much: a demand post"))

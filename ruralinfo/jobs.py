@@ -83,6 +83,15 @@ def make_worker(worker_class=None):
     return AppWorker([queue()], connection=_redis())
 
 
+SWEEPS: list[Callable[[], object]] = []  # the features' own sweeps (``register_sweep``)
+
+
+def register_sweep(func: Callable[[], object]) -> None:
+    """A feature's sweep, run with the core's every minute by a worker and by ``flask sweep``."""
+    if func not in SWEEPS:
+        SWEEPS.append(func)
+
+
 SWEEP_EVERY = 60  # seconds between two sweeps of the outbox and inbox by a running worker
 MAX_PAUSE = 60  # longest wait between two tries to reach a stopped Redis
 
@@ -153,6 +162,8 @@ def start_sweeper(every: float):
                 try:
                     tasks.sweep()
                     imports.sweep()
+                    for feature_sweep in SWEEPS:
+                        feature_sweep()
                 except Exception as err:  # noqa: BLE001 - a failed sweep is retried at the next tick
                     # never log.exception: a database error would carry its parameters (names, numbers)
                     log.error("sweep failed: %s", inbound.describe(err, ""))
