@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from mailbox import matching, post_text, services
+from mailbox import market, matching, post_text, services
 from mailbox.models import MATCH, SELL, Post, PostMatch
 from ruralinfo.accounts.models import User
 from ruralinfo.extensions import db
@@ -23,12 +23,6 @@ from ruralinfo.timeutil import local_zone
 TOLD = 10  # the owners of the best ten matches of a new post are told
 
 
-def masked(user) -> str:
-    """张* — a poster as others see them: never the full name, never a number."""
-    name = (getattr(user, "name", "") or "").strip()
-    return (name[:1] + "*") if name else "*"
-
-
 def place(post: Post) -> str:
     """掌起镇长溪村: the township and village of a post."""
     return regions.full_name(post.region, TOWNSHIP) if post.region is not None else ""
@@ -36,9 +30,10 @@ def place(post: Post) -> str:
 
 def line(post: Post) -> str:
     """``#640 葡萄苗 200株 3元/株 掌起镇长溪村 张*``: a match in one short line."""
-    name = post.product.label("en" if _english() else "zh") if post.product is not None else post.text[:12]
+    name = (post.product.label("en" if _english() else "zh") if post.product is not None
+            else market.public_text(post.text, post.user)[:12])  # an unclassified post: never a number in it
     what = post_text.what(name, post.quantity, post.unit, post.price, post.price_unit, post.negotiable)
-    return f"#{post.id} {what} {place(post)}{masked(post.user)}"
+    return f"#{post.id} {what} {place(post)}{market.masked_name(post.user)}"
 
 
 def _english() -> bool:

@@ -82,12 +82,16 @@ def ranked(post: Post, limit: int = 3) -> list[Post]:
     query = candidates(post)
     if query is None:
         return []
-    return list(db.session.scalars(query.order_by(distance(post), price_fit(post), quantity_fit(post).desc(),
-                                                  Post.created_at.desc(), Post.id.desc()).limit(limit)))
+    # rank ids only (the index holds every column the rule reads), then load the few chosen
+    ids = db.session.scalars(query.with_only_columns(Post.id).order_by(
+        distance(post), price_fit(post), quantity_fit(post).desc(), Post.created_at.desc(), Post.id.desc())
+        .limit(limit)).all()
+    found = {item.id: item for item in db.session.scalars(select(Post).where(Post.id.in_(ids)))} if ids else {}
+    return [found[post_id] for post_id in ids]
 
 
 def count(post: Post) -> int:
     query = candidates(post)
     if query is None:
         return 0
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    return db.session.scalar(query.with_only_columns(func.count(Post.id)).order_by(None))

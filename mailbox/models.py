@@ -74,7 +74,9 @@ class Post(db.Model):
     the farmer's village when it was posted."""
 
     __tablename__ = "posts"
-    __table_args__ = (Index("ix_posts_matching", "product_id", "kind", "status"),)
+    __table_args__ = (Index("ix_posts_matching", "product_id", "kind", "status",  # what matching reads (PostgreSQL)
+                            postgresql_include=["expires_at", "user_id", "region_code", "base_price",
+                                                "base_price_unit", "base_quantity", "base_unit", "created_at", "id"]),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

@@ -29,9 +29,15 @@ def changed() -> None:
     current_app.extensions.pop(_CACHE, None)
 
 
-def _stamp() -> tuple[int, int]:
-    return (db.session.scalar(select(func.count(ProductWord.id))),
-            db.session.scalar(select(func.count(Product.id)).where(Product.active.is_(True))))
+def _stamp() -> tuple:
+    """What changes with any edit of the taxonomy, read in two cheap queries: words added
+    or removed, products retired or reactivated, names and pinyin renamed."""
+    words = db.session.execute(select(func.count(ProductWord.id), func.max(ProductWord.id),
+                                      func.sum(func.length(ProductWord.word)))).one()
+    names = db.session.execute(select(func.count(Product.id), func.sum(func.length(Product.name_en)),
+                                      func.sum(func.length(Product.pinyin)), func.max(Product.id))
+                               .where(Product.active.is_(True))).one()
+    return tuple(words) + tuple(names)
 
 
 def _entries() -> list[tuple[str, str]]:

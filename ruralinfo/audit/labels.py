@@ -46,6 +46,15 @@ ACTIONS = {
     "letter.send": _l("Letter sent"),
     "post.create": _l("Post published"),
     "post.close": _l("Post closed"),
+    "product.create": _l("Product added"),
+    "product.synonyms_add": _l("Product synonyms added"),
+    "product.synonym_remove": _l("Product synonym removed"),
+    "product.rename": _l("Product renamed"),
+    "product.move": _l("Product moved"),
+    "product.merge": _l("Product merged into another"),
+    "product.absorb": _l("Another product merged into this one"),
+    "product.retire": _l("Product retired"),
+    "product.reactivate": _l("Product reactivated"),
     "sms.opt_out": _l("Opted out of SMS notices"),
     "sms.opt_in": _l("Opted in to SMS notices"),
     "sms.handle_again": _l("Received text handled again"),
@@ -58,6 +67,7 @@ TARGETS = {
     "users": _l("Account"), "liaison_points": _l("Liaison point"), "interest_groups": _l("Interest group"),
     "import_batches": _l("Import"), "regions": _l("Regions"), "letters": _l("Letter"),
     "posts": _l("Supply or demand post"),
+    "products": _l("Product"),
     "sms_inbox": _l("Received text"),
     "jobs": _l("Job"),
 }
@@ -74,6 +84,9 @@ FIELDS = {
     "from_point": _l("from liaison point"), "filename": _l("file name"),
     "text": _l("received text no."), "letter": _l("letter no."), "point": _l("liaison point"),
     "reason": _l("reason"),
+    "code": _l("code"), "parent": _l("under"), "unit": _l("unit"), "category": _l("category"),
+    "synonyms": _l("synonyms"), "merged_into": _l("merged into"), "merged_from": _l("merged from"),
+    "posts_moved": _l("posts moved"), "recategorised": _l("also recategorised"),
 }
 # Coded values, by the field they are stored under. Names, numbers, phone numbers and
 # region codes are data and are shown as they are.
