@@ -41,6 +41,8 @@ test: $(VENV)/.installed translations browser-deps
 
 bench: $(VENV)/.installed translations
 	$(BIN)/python bench/import_5000.py
+	$(BIN)/python bench/parsing.py
+	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/webhook_latency.py
 
 clean:
