@@ -26,21 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # our `mailbox`, not the standard library's
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from bench.common import recreate_database  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef"
 IDENTITY = "bench-identity-key-0123456789abcdef0123"
 VILLAGES, FARMERS, PRODUCTS, SAMPLES = 5_000, 20_000, 300, 500
-
-
-def recreate_database(url: str) -> None:
-    base, name = url.rsplit("/", 1)
-    engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://") + "/postgres",
-                           isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
 
 
 def make_app(url: str):

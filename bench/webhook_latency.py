@@ -33,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # our `mailbox`, not the standard library's
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from bench.common import recreate_database  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef"
@@ -45,16 +46,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def recreate_database(url: str) -> None:
-    base, name = url.rsplit("/", 1)
-    engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://") + "/postgres",
-                           isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
 
 
 def prepare(url: str) -> list[str]:
