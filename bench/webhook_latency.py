@@ -34,7 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # our `mailbox`, not the standard library's
 
 from bench.common import recreate_database  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef"
