@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, case, func, literal, or_, select
 
+from mailbox import products
 from mailbox.models import BUY, OPEN, SELL, Post, Product
 from ruralinfo.extensions import db
 from ruralinfo.timeutil import now_utc
@@ -67,7 +68,7 @@ def candidates(post: Post):
                               or_(Post.expires_at.is_(None), Post.expires_at > now))
     if post.product_id is not None:
         same = Post.product_id == post.product_id
-        category = db.session.scalar(select(Product.category_id).where(Product.id == post.product_id))
+        category = products.category_of(post.product_id)
         if other == BUY and category is not None:  # buyers who asked for the category, e.g. 买 水果
             same = or_(same, and_(Post.product_id.is_(None), Post.category_id == category))
         return base.where(same)

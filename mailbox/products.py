@@ -3,6 +3,9 @@ with (names, synonyms and local names, English names, full pinyin), built from t
 database once per process and rebuilt after any change to the taxonomy."""
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -13,15 +16,46 @@ from ruralinfo.extensions import db
 _CACHE = "mailbox.lexicon"
 
 
-def lexicon() -> Lexicon:
-    """The lexicon of active products; cached per app until ``changed`` is called (or
-    another process changed the taxonomy: the number of words is checked)."""
-    cached = current_app.extensions.get(_CACHE)
+RECHECK = 10.0  # seconds: how soon another process's change of the taxonomy is noticed
+
+
+@dataclass
+class _Known:
+    """What this process knows of the taxonomy: the lexicon, each product's id and
+    category by code, and when the database was last checked for changes."""
+
+    stamp: tuple
+    lexicon: Lexicon
+    ids: dict[str, tuple[int, int | None]]  # code → (id, category id)
+    categories: dict[int, int | None]  # id → category id
+    checked: float
+
+
+def _known() -> _Known:
+    """Cached per app until ``changed`` is called here; another process's change is
+    noticed within ``RECHECK`` seconds (the stamp is read at most that often)."""
+    known = current_app.extensions.get(_CACHE)
+    now = time.monotonic()
+    if known is not None and now - known.checked < RECHECK:
+        return known
     stamp = _stamp()
-    if cached is None or cached[0] != stamp:
-        cached = (stamp, Lexicon(_entries()))
-        current_app.extensions[_CACHE] = cached
-    return cached[1]
+    if known is None or known.stamp != stamp:
+        ids = {code: (product_id, category) for code, product_id, category in
+               db.session.execute(select(Product.code, Product.id, Product.category_id))}
+        known = _Known(stamp, Lexicon(_entries()), ids, {pid: category for pid, category in ids.values()}, now)
+        current_app.extensions[_CACHE] = known
+    known.checked = now
+    return known
+
+
+def lexicon() -> Lexicon:
+    """The lexicon of active products."""
+    return _known().lexicon
+
+
+def category_of(product_id: int) -> int | None:
+    """A product's category, from the cache (matching asks for every new post)."""
+    return _known().categories.get(product_id)
 
 
 def changed() -> None:
@@ -59,7 +93,8 @@ def understand(text: str) -> Parsed:
 def by_code(code: str | None) -> Product | None:
     if not code:
         return None
-    return db.session.scalar(select(Product).where(Product.code == code))
+    found = _known().ids.get(code)
+    return db.session.get(Product, found[0]) if found else None  # from the identity map when loaded
 
 
 def category_named(text: str) -> ProductCategory | None:
