@@ -7,7 +7,7 @@ from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from mailbox import contacts, letter_sms, match_alerts, post_text, services
+from mailbox import contacts, letter_sms, market, match_alerts, post_text, products, services
 from mailbox.models import BUY, SELL
 from ruralinfo.extensions import db
 from ruralinfo.sms import commands, parsing, segments
@@ -196,6 +196,34 @@ def _renew(number: int, user, _text: str) -> str:
                                                                                       "MM-dd"))
 
 
+FIND_PER_TEXT = 3
+
+
+def find(inbound: commands.Inbound, rest: str) -> str:
+    """查 土豆 [2] / FIND potatoes [2]: the nearest open posts of a product, three per text."""
+    words = rest.split()
+    page = int(words.pop()) if len(words) > 1 and words[-1].isdigit() else 1
+    what = " ".join(words)
+    if not what:
+        return _("To find posts, send FIND and a product, e.g.: FIND potatoes")
+    code = products.understand(what).product_code
+    if code is None:
+        return _("“%(what)s” is not a product we know. Try another name, e.g. FIND potatoes", what=what[:20])
+    found = market.search(product_code=code, near_region=inbound.user.region_code, page=1)
+    posts = found.items[(page - 1) * FIND_PER_TEXT:page * FIND_PER_TEXT] if page <= 6 else []
+    name = products.by_code(code).label("en" if not str(get_locale()).startswith("zh") else "zh")
+    if not posts:
+        return _("No open posts for %(name)s now.", name=name) if page == 1 else \
+            _("No more open posts for %(name)s.", name=name)
+    labels = {SELL: _("SELL"), BUY: _("BUY")}
+    sep = "；" if str(get_locale()).startswith("zh") else "; "
+    lines = sep.join(f"{labels[post.kind]} {match_alerts.line(post)}" for post in posts)
+    more = (" " + _("For more, send FIND %(what)s %(page)s.", what=what, page=page + 1)
+            if found.total > page * FIND_PER_TEXT and page < 6 else "")
+    return _("%(name)s, nearest first: %(lines)s.", name=name, lines=lines) + more + " " + \
+        _("To ask for contact, text CONTACT and the number.")
+
+
 def register() -> None:
     from mailbox import post_expiry
     from ruralinfo import jobs
@@ -210,6 +238,8 @@ def register() -> None:
                       summary=_l("READ number: the rest of a long letter"))
     commands.register("我的", "MY", handler=mine, name="my", exact=True,
                       summary=_l("MY: your posts and unread letters"))
+    commands.register("查", "FIND", handler=find, name="find",
+                      summary=_l("FIND product: the nearest open posts"))
     commands.register("联系", "CONTACT", name="contact", numbered=True,
                       handler=_numbered(_contact, lambda: _("To ask for contact, send CONTACT and the post's number, "
                                                             "e.g.: CONTACT 640")),

@@ -105,3 +105,15 @@ def test_a_repeated_message_sid_has_no_second_effect(seller, buyer, text_in):
     again = text_in(buyer.phone, f"联系 {post.id}", sid="SMcontact1")[1]
     assert first == again
     assert len(db.session.scalars(select(Letter).where(Letter.recipient_id == seller.id)).all()) == 1
+
+
+def test_find_lists_the_nearest_posts_three_per_text(seller, buyer, make_farmer, text_in):
+    from tests.conftest import BALI, WUXINGDIAN
+
+    for place, name in ((WUXINGDIAN, "李一"), (BALI, "周二"), (OTHER_TOWNSHIP, "吴三"), (OTHER_TOWNSHIP, "郑四")):
+        text_in(make_farmer(region_code=place, name=name).phone, "卖 土豆 300斤 1.2元/斤")
+    first = text_in(seller.phone, "查 洋芋")[1]  # a synonym finds 土豆
+    assert first.count("#") == 3 and "李*" in first and "周*" in first and "查 洋芋 2" in first  # the township first
+    second = text_in(seller.phone, "查 洋芋 2")[1]
+    assert second.count("#") == 1 and "观海卫镇" in second
+    assert "外星水果" in text_in(seller.phone, "查 外星水果")[1]  # not a product: said so
