@@ -229,6 +229,7 @@ def register() -> None:
     from ruralinfo import jobs
 
     jobs.register_sweep(post_expiry.sweep)
+    jobs.register_sweep(contacts.sweep)
     commands.register("卖", "SELL", handler=_post(SELL), name="sell",
                       summary=_l("SELL what, how much, price: a supply post"))
     commands.register("买", "BUY", handler=_post(BUY), name="buy", summary=_l("BUY what, how much: a demand post"))

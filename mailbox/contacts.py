@@ -18,7 +18,7 @@ from datetime import UTC, datetime, time, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mailbox import post_text, products, services
@@ -190,3 +190,38 @@ def _close(post: Post, outcome: str, actor: User, channel: str) -> None:
     post.status, post.outcome, post.closed_at = CLOSED, outcome, now_utc()
     audit.record("post.close", post, actor=actor, channel=channel, details={"outcome": outcome})
 
+
+
+FOLLOW_UP_AFTER = timedelta(days=7)
+
+
+def sweep(now: datetime | None = None) -> tuple[int, int]:
+    """Requests unanswered for ``LAPSE`` lapse; seven days after a contact, both sides
+    are asked once whether they traded. Returns (lapsed, asked). Safe to run twice."""
+    now = now or now_utc()
+    lapsed = db.session.execute(update(ContactRequest).where(
+        ContactRequest.status == PENDING, ContactRequest.created_at < now - LAPSE)
+        .values(status=LAPSED).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    asked = 0
+    due = db.session.scalars(select(ContactRequest).where(
+        ContactRequest.status == AGREED, ContactRequest.followed_up_at.is_(None),
+        ContactRequest.answered_at < now - FOLLOW_UP_AFTER).order_by(ContactRequest.id)).all()
+    for request in due:
+        claimed = db.session.execute(update(ContactRequest).where(
+            ContactRequest.id == request.id, ContactRequest.followed_up_at.is_(None))
+            .values(followed_up_at=now).execution_options(synchronize_session=False)).rowcount
+        if claimed != 1:
+            continue  # another sweep asked
+        for person in (request.requester, request.owner):
+            with force_locale(person.language or "zh"):
+                body = _("Did you trade on post no. %(n)s? If you did, text DEAL %(n)s, and the quantity and "
+                         "price if you like (e.g. DEAL %(n)s 200 jin 1.5 yuan/jin).", n=request.post_id)
+            services.send_letter(sender=None, recipient=person, body=body, channel="system", kind=SYSTEM,
+                                 commit=False, routine=True)
+        db.session.commit()
+        asked += 1
+    from ruralinfo.sms import services as sms
+
+    sms.dispatch_pending()
+    return lapsed, asked

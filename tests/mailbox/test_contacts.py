@@ -117,3 +117,25 @@ def test_find_lists_the_nearest_posts_three_per_text(seller, buyer, make_farmer,
     second = text_in(seller.phone, "查 洋芋 2")[1]
     assert second.count("#") == 1 and "观海卫镇" in second
     assert "外星水果" in text_in(seller.phone, "查 外星水果")[1]  # not a product: said so
+
+
+def test_requests_lapse_and_both_are_asked_once_whether_they_traded(seller, buyer, text_in):
+    from mailbox import contacts
+    from mailbox.models import ContactRequest
+
+    text_in(seller.phone, "卖 葡萄苗 500株")
+    text_in(seller.phone, "卖 土豆 500斤")
+    grapes, potatoes = db.session.scalars(select(Post).order_by(Post.id)).all()
+    text_in(buyer.phone, f"联系 {grapes.id}")
+    text_in(buyer.phone, f"联系 {potatoes.id}")
+    text_in(seller.phone, f"同意 {grapes.id}")
+    later = now_utc() + timedelta(days=8)
+    assert contacts.sweep(now=later) == (1, 1)  # the potato request lapsed; the grape contact is followed up
+    assert contacts.sweep(now=later) == (0, 0)  # once
+    for person in (seller, buyer):
+        asked = db.session.scalars(select(Letter).where(Letter.recipient_id == person.id,
+                                                        Letter.body.contains(f"成交{grapes.id}"))).all()
+        assert len(asked) == 2  # the letter with the contact, and the question
+    lapsed = db.session.scalar(select(ContactRequest).where(ContactRequest.post_id == potatoes.id))
+    assert lapsed.status == "lapsed"
+    assert "没有人在等" in text_in(seller.phone, f"同意 {potatoes.id}")[1]
