@@ -224,6 +224,26 @@ def find(inbound: commands.Inbound, rest: str) -> str:
         _("To ask for contact, text CONTACT and the number.")
 
 
+def _follow(inbound: commands.Inbound, rest: str) -> str:
+    if not rest:
+        return _("To follow a product, send FOLLOW and the product, e.g.: FOLLOW grapes")
+    product = match_alerts.follow(inbound.user, rest, channel="sms")
+    if product is None:
+        return _("“%(what)s” is not a product we know. Try another name, e.g. FIND potatoes", what=rest[:20])
+    name = product.label("zh" if str(get_locale()).startswith("zh") else "en")
+    return _("You follow %(name)s: you get a text when a new post for it appears in your county (at most %(n)s "
+             "texts a day). To stop, send UNFOLLOW %(name)s.", name=name,
+             n=current_app.config["MATCH_ALERTS_PER_DAY"])
+
+
+def _unfollow(inbound: commands.Inbound, rest: str) -> str:
+    product = match_alerts.unfollow(inbound.user, rest, channel="sms")
+    if product is None:
+        return _("To stop following a product, send UNFOLLOW and the product, e.g.: UNFOLLOW grapes")
+    return _("You no longer follow %(name)s.", name=product.label("zh" if str(get_locale()).startswith("zh")
+                                                                  else "en"))
+
+
 def register() -> None:
     from mailbox import post_expiry
     from ruralinfo import jobs
@@ -241,6 +261,10 @@ def register() -> None:
                       summary=_l("MY: your posts and unread letters"))
     commands.register("查", "FIND", handler=find, name="find",
                       summary=_l("FIND product: the nearest open posts"))
+    commands.register("关注", "FOLLOW", handler=_follow, name="follow",
+                      summary=_l("FOLLOW product: a text for each new post of it"))
+    commands.register("取消关注", "UNFOLLOW", handler=_unfollow, name="unfollow",
+                      summary=_l("UNFOLLOW product: no more"))
     commands.register("联系", "CONTACT", name="contact", numbered=True,
                       handler=_numbered(_contact, lambda: _("To ask for contact, send CONTACT and the post's number, "
                                                             "e.g.: CONTACT 640")),

@@ -10,10 +10,10 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from mailbox import market, matching, post_text, services
-from mailbox.models import MATCH, SELL, Post, PostMatch
+from mailbox import market, matching, post_text, products, services
+from mailbox.models import MATCH, SELL, Follow, FollowAlert, Post, PostMatch
 from ruralinfo.accounts.models import User
 from ruralinfo.extensions import db
 from ruralinfo.regions import services as regions
@@ -42,12 +42,38 @@ def _english() -> bool:
 
 def record(post: Post) -> tuple[int, list[Post]]:
     """After a new post (not committed): how many posts match it, and the best ones,
-    whose owners are told. Returns (count, best first)."""
+    whose owners are told; then the people who follow its product in its county.
+    Returns (count, best first)."""
     found = matching.count(post)
     best = matching.ranked(post, TOLD) if found else []
     for rank, other in enumerate(best, start=1):
         _tell(post, other, rank)
+    _tell_followers(post, told={other.user_id for other in best})
     return found, best
+
+
+def _tell_followers(post: Post, told: set[int]) -> None:
+    """关注: a letter to each follower of the product in the post's county (not the
+    poster, not who was just told of it as a match), a text within the daily limit."""
+    if post.product_id is None or not post.region_code:
+        return
+    county = post.region_code[:6]
+    followers = db.session.scalars(select(User).join(Follow, Follow.user_id == User.id).where(
+        Follow.product_id == post.product_id, User.id != post.user_id, User.active.is_(True),
+        User.region_code.startswith(county))).all()
+    for person in followers:
+        if person.id in told:
+            continue
+        db.session.execute(select(User.id).where(User.id == person.id).with_for_update())
+        texted = not person.sms_opt_out and _texted_today(person.id) < _per_day()
+        with force_locale(person.language or "zh"):
+            kind = _("supply") if post.kind == SELL else _("demand")
+            body = _("New %(kind)s for %(product)s, which you follow: %(line)s. To ask for contact, text CONTACT "
+                     "%(n)s. To stop these, text UNFOLLOW %(product)s.", kind=kind, line=line(post), n=post.id,
+                     product=post.product.label("en" if _english() else "zh"))
+        services.send_letter(sender=None, recipient=person, body=body, channel="system", kind=MATCH, commit=False,
+                             by_sms=texted, routine=True)
+        db.session.add(FollowAlert(post_id=post.id, user_id=person.id, texted=texted))
 
 
 def _tell(post: Post, other: Post, rank: int) -> None:
@@ -69,8 +95,30 @@ def _per_day() -> int:
 
 
 def _texted_today(user_id: int) -> int:
-    """Match texts this person got since midnight, local time."""
+    """Match and follow texts this person got since midnight, local time: one daily limit."""
     midnight = datetime.combine(datetime.now(local_zone()).date(), time(0), tzinfo=local_zone())
     since = midnight.astimezone(UTC).replace(tzinfo=None)
-    return db.session.scalar(select(func.count(PostMatch.id)).join(Post, Post.id == PostMatch.match_id).where(
+    matches = db.session.scalar(select(func.count(PostMatch.id)).join(Post, Post.id == PostMatch.match_id).where(
         Post.user_id == user_id, PostMatch.texted.is_(True), PostMatch.created_at >= since))
+    follows = db.session.scalar(select(func.count(FollowAlert.id)).where(
+        FollowAlert.user_id == user_id, FollowAlert.texted.is_(True), FollowAlert.created_at >= since))
+    return matches + follows
+
+
+def follow(user: User, words: str, *, channel: str):
+    """关注 X: the product followed (None when X names no product). Not committed."""
+    product = products.by_code(products.understand(words).product_code) if words else None
+    if product is None:
+        return None
+    if db.session.scalar(select(Follow).where(Follow.user_id == user.id, Follow.product_id == product.id)) is None:
+        db.session.add(Follow(user_id=user.id, product_id=product.id))
+        db.session.flush()
+    return product
+
+
+def unfollow(user: User, words: str, *, channel: str):
+    """取消关注 X: the product no longer followed (None when X names no product). Not committed."""
+    product = products.by_code(products.understand(words).product_code) if words else None
+    if product is not None:
+        db.session.execute(delete(Follow).where(Follow.user_id == user.id, Follow.product_id == product.id))
+    return product

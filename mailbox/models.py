@@ -237,3 +237,30 @@ class Deal(db.Model):
     price_unit: Mapped[str | None] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(16), default="sms")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, index=True)
+
+
+class Follow(db.Model):
+    """关注 X: a person wants a text when a new post for product X appears in their county."""
+
+    __tablename__ = "follows"
+    __table_args__ = (UniqueConstraint("user_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc)
+
+    product = relationship("Product")
+
+
+class FollowAlert(db.Model):
+    """A follower told of a new post: once a post, and a text only within the daily limit."""
+
+    __tablename__ = "follow_alerts"
+    __table_args__ = (UniqueConstraint("post_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    texted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, index=True)

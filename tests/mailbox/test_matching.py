@@ -108,3 +108,21 @@ def test_the_reply_names_the_number_found_and_the_best_three(people, text_in):
     assert "4" in reply and reply.count("#") == 3 and ("联系" in reply or "CONTACT" in reply)
     assert "王*" in reply and "李*" in reply and "王二" not in reply  # surnames masked
     assert "+86" not in reply and "138" not in reply  # never a phone number
+
+
+def test_followers_of_a_product_in_the_county_are_told_of_new_posts(app, people, text_in, monkeypatch):
+    from ruralinfo.sms import quiet
+
+    monkeypatch.setattr(quiet, "now_utc", lambda: now_utc().replace(hour=2))  # 10:00 in Shanghai
+    near, far = people[OTHER_TOWNSHIP], people[OTHER_COUNTY]
+    assert "葡萄" in text_in(near.phone, "关注 葡萄")[1]
+    text_in(far.phone, "关注 葡萄")  # another county: not told
+    post(people[CHANGXI], SELL, "巨峰葡萄 300斤 4元/斤")
+    told = db.session.scalars(select(Letter).where(Letter.recipient_id == near.id, Letter.kind == "match")).all()
+    assert len(told) == 1 and "葡萄" in told[0].body
+    assert db.session.scalar(select(func.count(Letter.id)).where(Letter.recipient_id == far.id,
+                                                                  Letter.kind == "match")) == 0
+    text_in(near.phone, "取消关注 葡萄")
+    post(people[CHANGXI], SELL, "葡萄 100斤")
+    assert db.session.scalar(select(func.count(Letter.id)).where(Letter.recipient_id == near.id,
+                                                                  Letter.kind == "match")) == 1
