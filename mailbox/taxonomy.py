@@ -31,11 +31,11 @@ import re
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mailbox import product_data, products
-from mailbox.models import Post, Product, ProductCategory, ProductWord
+from mailbox.models import Follow, Post, Product, ProductCategory, ProductWord
 from mailbox.post_parsing import parse
 from ruralinfo.accounts import roles
 from ruralinfo.audit import services as audit
@@ -194,6 +194,12 @@ def merge(source: Product, target: Product, *, actor, channel: str) -> int:
     before_source, before_target = snapshot(source), snapshot(target)
     moved = db.session.execute(update(Post).where(Post.product_id == source.id).values(product_id=target.id)
                                .execution_options(synchronize_session="fetch")).rowcount
+    # who followed the source follows the target (once)
+    following = select(Follow.user_id).where(Follow.product_id == target.id)
+    db.session.execute(delete(Follow).where(Follow.product_id == source.id, Follow.user_id.in_(following))
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(Follow).where(Follow.product_id == source.id).values(product_id=target.id)
+                       .execution_options(synchronize_session=False))
     for word in list(source.words):
         word.product = target
         word.kind = SYNONYM if word.kind == NAME else word.kind
