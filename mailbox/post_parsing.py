@@ -404,17 +404,17 @@ class Lexicon:
         return self._find(_fold(text), start)
 
     def best(self, folded: str) -> LexiconMatch | None:
-        """The longest product word in ``folded`` (the leftmost of equals): the most
-        specific names the product — 夏黑葡萄苗 is 葡萄苗 (夏黑 a variety), not 葡萄."""
-        matches, start = [], 0
-        while (match := self._find(folded, start)) is not None:
-            matches.append(match)
-            start = match.start + 1
-        if not matches:
-            return None
-        longest = max(matches, key=lambda m: m.end - m.start)  # max keeps the first of equals
-        # the same product named twice (鸭 … 麻鸭): its first mention names it, the rest is notes
-        return next(m for m in matches if m.code == longest.code)
+        """The product a post names: its first product word — unless another follows it
+        with nothing between, for a Chinese name ends with its head (夏黑葡萄苗 is
+        葡萄苗, 夏黑 its variety; 红富士苹果 is 苹果). A word later in the text (葡萄苗 …
+        品种阳光玫瑰) is a note."""
+        match = self._find(folded)
+        while match is not None:
+            following = self._find(folded, match.end)
+            if following is None or following.start != match.end:
+                return match
+            match = following
+        return None
 
     def _find(self, folded: str, start: int = 0) -> LexiconMatch | None:
         lengths, words, n = self._lengths, self._words, len(folded)

@@ -65,3 +65,23 @@ def test_posts_parse_shows_how_a_text_is_understood(app):
         ("葡萄苗", "2000", "株", "3", "夏黑")
     lines = app.test_cli_runner().invoke(args=["posts", "parse", "卖 洋芋 五百斤 一块二一斤"]).output
     assert "土豆" in lines and "250 公斤" in lines and "2.4 yuan/公斤" in lines
+
+
+@pytest.mark.parametrize("text,product", [
+    ("夏黑葡萄苗 两千株 3元/株", "葡萄苗"), ("葡萄苗 3000株 每株8元 品种阳光玫瑰", "葡萄苗"), ("巨峰葡萄 500斤", "葡萄"),
+    ("红富士苹果 2000斤 2.5元/斤", "苹果"), ("洋芋 五百斤 一块二一斤", "土豆"), ("马铃薯 1吨", "土豆"),
+    ("西红柿 300斤 面议", "番茄"), ("苞谷 2吨 1.2元/斤", "玉米"), ("地瓜 800斤 八毛一斤", "红薯"),
+    ("番薯 1000斤", "红薯"), ("大白菜 3000斤 0.4元/斤", "大白菜"), ("生猪 20头 每斤8块", "生猪"),
+    ("小猪 30头 每头500元", "仔猪"), ("土鸡蛋 500个 一块五一个", "土鸡蛋"), ("鸭 500只 30元一只", "鸭"),
+    ("草鱼 2000斤 6元/斤", "草鱼"), ("小龙虾 500斤", "小龙虾"), ("龙井 50斤 800元一斤", "龙井"),
+    ("香菇 200斤 12元/斤", "香菇"), ("复合肥 2吨 3000元一吨", "复合肥"), ("拖拉机 1台 面议", "拖拉机"),
+    ("杨梅 500斤 15元/斤", "杨梅"), ("猕猴桃 1000斤 4元/斤", "猕猴桃"), ("黄瓜 800斤 一块五", "黄瓜"),
+    ("茄子 500斤 1元/斤", "茄子"), ("大蒜 1吨", "大蒜"), ("生姜 500斤 3块5一斤", "生姜"), ("花生 300斤", "花生"),
+    ("小麦 5000斤 1.3元/斤", "小麦"), ("蜂蜜 100斤 30元/斤", "蜂蜜"),
+])
+def test_real_posts_name_the_right_product_of_the_shipped_list(app, text, product):
+    from mailbox import products
+
+    parsed = products.understand(text)
+    found = products.by_code(parsed.product_code)
+    assert found is not None and found.name_zh == product, (text, found and found.name_zh)
