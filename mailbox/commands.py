@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from mailbox import contacts, letter_sms, market, match_alerts, post_text, products, services
-from mailbox.models import BUY, SELL
+from mailbox.models import BUY, HELD, SELL
 from ruralinfo.extensions import db
 from ruralinfo.sms import commands, parsing, segments
 from ruralinfo.sms import services as sms
@@ -27,6 +27,9 @@ def _post(kind: str):
         except services.MailboxError as err:
             return next(iter(err.errors.values()))
         understood = post_text.of_post(post)
+        if post.moderation == HELD:
+            return _("Your post no. %(n)s is saved: %(text)s. It is published once the bureau has looked at it.",
+                     n=post.id, text=understood)
         if post.product_id is None and post.category_id is None:
             return _("Your post no. %(n)s is saved as written: %(text)s. Its product is not in our list yet: it is "
                      "listed as unclassified until your liaison point or the bureau classifies it.",

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from mailbox.models import BUY, OPEN, SELL, Post, Product, ProductCategory, ProductWord
+from mailbox.models import BUY, OPEN, PUBLISHED, SELL, Post, Product, ProductCategory, ProductWord
 from ruralinfo.accounts.models import User
 from ruralinfo.extensions import db
 from ruralinfo.regions import services as regions
@@ -73,7 +73,7 @@ def public_text(text: str | None, user: User | None = None) -> str:
 def _now_open():
     """The condition of a public post: open, not expired, of an active account."""
     now = now_utc()
-    return and_(Post.status == OPEN, or_(Post.expires_at.is_(None), Post.expires_at > now),
+    return and_(Post.status == OPEN, Post.moderation == PUBLISHED, or_(Post.expires_at.is_(None), Post.expires_at > now),
                 Post.user_id.in_(select(User.id).where(User.active.is_(True))))
 
 
@@ -83,7 +83,8 @@ def is_expired(post: Post) -> bool:
 
 def is_public(post: Post) -> bool:
     """True while ``post`` is listed in the market."""
-    return post.status == OPEN and not is_expired(post) and post.user is not None and post.user.active
+    return (post.status == OPEN and post.moderation == PUBLISHED and not is_expired(post) and post.user is not None
+            and post.user.active)
 
 
 # --- search ---------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def market():
     weeks = _period()
     summary = market_stats.summary(weeks)
     price_weeks, prices = market_stats.median_prices()
-    labels = [week.label for week in price_weeks]
+    labels = [week.label.partition("-")[2] for week in price_weeks]  # W38: the table below has the year
     chart = market_chart.line_chart(
         [market_chart.Series(one.product.label(_locale()), one.medians) for one in prices], labels,
         title=_("Median asking price per week, %(unit)s", unit=_price_unit()), unit=_price_unit())

@@ -6,6 +6,7 @@ A week without a value leaves a gap in its line; every point carries a ``<title>
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,12 +30,20 @@ def _fmt(value: Decimal | float) -> str:
 
 
 def _scale(series: Sequence[Series]) -> tuple[float, float]:
+    """The value range of the y axis, widened to round ticks (1, 2, 2.5 or 5 times a power of ten)."""
     values = [float(v) for s in series for v in s.values if v is not None]
     low, high = min(values), max(values)
     if high == low:
         low, high = max(0.0, low - 1), high + 1
-    pad = (high - low) * 0.1
-    return max(0.0, low - pad), high + pad
+    rough = (high - low) / TICKS
+    power = 10 ** math.floor(math.log10(rough))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= rough)
+    low = math.floor(low / step) * step
+    if low + step * TICKS < high:  # rounding down the bottom pushed the top out: a wider step
+        step = next(m * power for m in (2, 2.5, 5, 10, 20) if math.floor(min(values) / (m * power)) * m * power
+                    + m * power * TICKS >= high)
+        low = math.floor(min(values) / step) * step
+    return low, low + step * TICKS
 
 
 def line_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str, unit: str = "") -> Markup:

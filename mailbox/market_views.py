@@ -8,11 +8,11 @@ Small pages with no script, readable on a 320-pixel phone, like the mailbox.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
-from mailbox import market, post_text
+from mailbox import market, post_text, web_contacts
 from mailbox.forms import printable
 from mailbox.models import BUY, OPEN, SELL, Post
 from ruralinfo.accounts import roles
@@ -91,4 +91,34 @@ def post(post_id: int):
         return render_template("market/post.html", post=found, gone=True, expired=expired), 410
     place = market.places([found]).get(found.region_code, ("", ""))
     return render_template("market/post.html", post=found, gone=False, township=place[0], village=place[1],
-                           normalised=market.normalised_price(found))
+                           normalised=market.normalised_price(found), **_contact(found))
+
+
+def _is_farmer() -> bool:
+    return current_user.is_authenticated and current_user.has_role(roles.FARMER)
+
+
+def _contact(post: Post) -> dict:
+    """What the page offers about contact: a farmer other than the owner may ask (or
+    sees that they asked); a liaison may ask for a farmer of their point."""
+    if not current_user.is_authenticated:
+        return {"may_ask": False, "asked": None, "on_behalf": False}
+    farmer = _is_farmer() and post.user_id != current_user.id
+    return {"may_ask": farmer, "asked": web_contacts.request_about(post.id, current_user) if farmer else None,
+            "on_behalf": current_user.has_role(roles.LIAISON) and post.user_id != current_user.id}
+
+
+@bp.post("/posts/<int:post_id>/ask")
+def ask(post_id: int):
+    """联系 N on the web: a logged-in farmer asks the owner of post N for contact."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.code_request", next=url_for(".post", post_id=post_id)))
+    if not current_user.has_role(roles.FARMER):
+        abort(403)
+    try:
+        asked = web_contacts.ask(post_id, user=current_user)
+    except web_contacts.Refused as refused:
+        flash(str(refused), "error")
+    else:
+        flash(web_contacts.asked_message(asked, post_id), "success")
+    return redirect(url_for(".post", post_id=post_id))

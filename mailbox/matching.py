@@ -23,7 +23,7 @@ from __future__ import annotations
 from sqlalchemy import and_, case, func, literal, or_, select
 
 from mailbox import products
-from mailbox.models import BUY, OPEN, SELL, Post, Product
+from mailbox.models import BUY, OPEN, PUBLISHED, SELL, Post, Product
 from ruralinfo.extensions import db
 from ruralinfo.timeutil import now_utc
 
@@ -64,7 +64,8 @@ def candidates(post: Post):
     """A select of the open posts that match ``post`` (unordered); None when nothing can."""
     other = BUY if post.kind == SELL else SELL
     now = now_utc()
-    base = select(Post).where(Post.kind == other, Post.status == OPEN, Post.user_id != post.user_id,
+    base = select(Post).where(Post.kind == other, Post.status == OPEN, Post.moderation == PUBLISHED,
+                              Post.user_id != post.user_id,
                               or_(Post.expires_at.is_(None), Post.expires_at > now))
     if post.product_id is not None:
         same = Post.product_id == post.product_id

@@ -18,6 +18,7 @@ PERSONAL, FROM_POINT, FROM_BUREAU, MATCH, ANSWER, SYSTEM = (
 SELL, BUY = "sell", "buy"
 OPEN, CLOSED = "open", "closed"
 TRADED, WITHDRAWN, EXPIRED = "traded", "withdrawn", "expired"  # how a post ended
+PUBLISHED, HELD, REJECTED, HIDDEN = "published", "held", "rejected", "hidden"  # a post's moderation
 NEW, READ, ANSWERED, CLOSED_UNANSWERED = "new", "read", "answered", "closed"  # a letter to a point
 
 
@@ -76,7 +77,8 @@ class Post(db.Model):
     __tablename__ = "posts"
     __table_args__ = (Index("ix_posts_matching", "product_id", "kind", "status",  # what matching reads (PostgreSQL)
                             postgresql_include=["expires_at", "user_id", "region_code", "base_price",
-                                                "base_price_unit", "base_quantity", "base_unit", "created_at", "id"]),)
+                                                "base_price_unit", "base_quantity", "base_unit", "created_at", "id",
+                                                "moderation"]),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -105,6 +107,10 @@ class Post(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     outcome: Mapped[str] = mapped_column(String(16), default="", server_default="")  # TRADED | WITHDRAWN | EXPIRED
     expiry_warned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    moderation: Mapped[str] = mapped_column(String(16), default=PUBLISHED, server_default=PUBLISHED, index=True)
+    review_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user = relationship("User", foreign_keys=[user_id])
     product = relationship("Product", foreign_keys=[product_id])

@@ -14,8 +14,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from mailbox import letter_sms, match_alerts, point_letters, products
-from mailbox.models import BUY, CLOSED, FROM_POINT, OPEN, PERSONAL, SELL, SYSTEM, Letter, Post
+from mailbox import letter_sms, match_alerts, moderation, point_letters, products
+from mailbox.models import BUY, CLOSED, FROM_POINT, HELD, OPEN, PERSONAL, SELL, SYSTEM, Letter, Post
 from ruralinfo.accounts import roles
 from ruralinfo.accounts.models import User, UserRole
 from ruralinfo.audit import services as audit
@@ -209,8 +209,12 @@ def create_post(user: User, kind: str, text: str, *, channel: str, actor: User |
     apply_understanding(post, products.understand(body))
     db.session.add(post)
     db.session.flush()
-    post.matches_found, best = match_alerts.record(post)
-    post.best_matches = tuple(best[:3])
+    reason = moderation.hold_reason(post)
+    if reason is not None:  # saved and answered, but matched and listed only once a person approves
+        post.moderation, post.review_reason = HELD, reason
+    else:
+        post.matches_found, best = match_alerts.record(post)
+        post.best_matches = tuple(best[:3])
     audit.record("post.create", post, actor=actor or user, channel=channel, details={"kind": kind})
     _finish(commit)
     return post

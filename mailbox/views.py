@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from mailbox import services
+from mailbox import services, web_contacts
 from mailbox.forms import LetterForm, PostForm, printable
 from mailbox.models import Letter, Post
 from ruralinfo.accounts import roles
@@ -153,11 +153,26 @@ def posts():
         except services.MailboxError as err:
             _show_errors(form, err.errors)
         else:
-            flash(_l("Your post no. %(n)s is saved.", n=post.id), "success")
+            flash(web_contacts.saved_message(post), "success")
             return redirect(url_for(".posts"))
     pagination = db.paginate(services.posts_of(current_user), page=_page(), per_page=POSTS_PER_PAGE,
                              error_out=False)
-    return render_template("mailbox/posts.html", form=form, pagination=pagination)
+    requests = web_contacts.waiting_for(current_user)
+    return render_template("mailbox/posts.html", form=form, pagination=pagination, requests=requests,
+                           answerable=web_contacts.answerable(requests))
+
+
+@bp.post("/posts/<int:post_id>/agree")
+def agree(post_id: int):
+    """同意 N on the web: share names and numbers with whoever asked about post N last."""
+    try:
+        request_ = web_contacts.agree(post_id, owner=current_user)
+    except web_contacts.Refused as refused:
+        flash(str(refused), "error")
+        return redirect(url_for(".posts"))
+    flash(_l("Done: you and %(name)s get each other's phone number now. It is in the letter in your inbox.",
+             name=request_.requester.name), "success")
+    return redirect(url_for(".inbox"))
 
 
 @bp.post("/posts/<int:post_id>/close")

@@ -79,7 +79,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(liaison_bp, url_prefix="/liaison")
     from mailbox.views import bp as mailbox_bp; app.register_blueprint(mailbox_bp, url_prefix="/mailbox")  # noqa: E702
     from mailbox.liaison_views import bp as letters_bp; app.register_blueprint(letters_bp, url_prefix="/liaison/letters")  # noqa: E702,E501
+    from mailbox.liaison_posts import bp as liaison_posts_bp; app.register_blueprint(liaison_posts_bp, url_prefix="/liaison/posts")  # noqa: E702,E501
     from mailbox.bureau_views import bp as rates_bp; app.register_blueprint(rates_bp, url_prefix="/bureau/letters")  # noqa: E702,E501
+    from mailbox.moderation_views import bp as review_bp; app.register_blueprint(review_bp, url_prefix="/bureau/posts")  # noqa: E702,E501
     from mailbox.market_bureau_views import bp as bureau_market_bp; app.register_blueprint(bureau_market_bp, url_prefix="/bureau")  # noqa: E702,E501
     from mailbox.taxonomy_views import bp as products_bp; app.register_blueprint(products_bp, url_prefix="/admin/products")  # noqa: E702,E501
     from mailbox.market_views import bp as market_bp; app.register_blueprint(market_bp, url_prefix="/market")  # noqa: E702,E501

@@ -16,7 +16,7 @@ ENV_KEYS = (
     "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_API_BASE", "PUBLIC_BASE_URL",
     "IDENTITY_KEY", "SMS_SIGNATURE", "TIMEZONE", "QUIET_HOURS", "PROXY_COUNT",
     "HOTLINE_NUMBER", "COUNTY_CODE", "SMS_SEND_TIMEOUT", "DEV_SIMULATORS", "BUREAU_NAME", "SMS_MAX_SEGMENTS",
-    "LETTER_SLA_DAYS", "POST_DAYS", "MATCH_ALERTS_PER_DAY",
+    "LETTER_SLA_DAYS", "POST_DAYS", "MATCH_ALERTS_PER_DAY", "POST_MODERATION", "POST_BANNED_WORDS",
 )
 INTEGERS = ("PROXY_COUNT", "SMS_MAX_SEGMENTS", "LETTER_SLA_DAYS", "POST_DAYS", "MATCH_ALERTS_PER_DAY")
 FLAGS = ("DEV_SIMULATORS",)  # "1", "true", "yes", "on" turn them on
@@ -53,6 +53,8 @@ def defaults(instance_path: str) -> dict:
         "LETTER_SLA_DAYS": 3,
         "POST_DAYS": 30,
         "MATCH_ALERTS_PER_DAY": 3,
+        "POST_MODERATION": "none",  # or "before": every post waits for the bureau
+        "POST_BANNED_WORDS": "",  # ";"-separated: a post with one of them waits for the bureau
         "SMS_RETRY_DELAY": 30,
         "SMS_MAX_ATTEMPTS": 5,
         "PASSWORD_HASH_METHOD": "scrypt",

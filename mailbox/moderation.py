@@ -1,0 +1,134 @@
+"""Which posts are published at once and which wait for a person, and the review.
+
+``POST_MODERATION`` is the county's choice: ``none`` (published at once, the
+default) or ``before`` (held until the bureau approves). Whatever the setting, a
+post is held when it contains a banned word (``POST_BANNED_WORDS``) or asks a
+price more than half away from the median of the county's open posts of the same
+product. A held post is saved and answered, but neither matched nor listed; once
+approved it is matched as if new. A rejected post's owner is told why by SMS.
+"""
+from __future__ import annotations
+
+import statistics
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from mailbox import match_alerts, services
+from mailbox.models import HELD, HIDDEN, OPEN, PUBLISHED, REJECTED, SELL, SYSTEM, Post
+from ruralinfo.audit import services as audit
+from ruralinfo.errors import FieldErrors
+from ruralinfo.extensions import db
+from ruralinfo.timeutil import now_utc
+
+PRICE_SPREAD = 0.5  # held when the asking price is more than 50% away from the median
+PRICE_SAMPLE = 3  # the median needs this many posts to mean anything
+BANNED = _l("a word on the list of words to check")
+MANUAL = _l("the county reviews every post before it is published")
+
+
+class ReviewError(FieldErrors):
+    """A review cannot be done as asked."""
+
+
+def banned_words() -> list[str]:
+    words = current_app.config.get("POST_BANNED_WORDS") or ""
+    if isinstance(words, str):
+        words = words.replace("；", ";").replace(",", ";").split(";")
+    return [word.strip() for word in words if word and word.strip()]
+
+
+def hold_reason(post: Post) -> str | None:
+    """Why a new post waits for a person (in the current language), or None."""
+    text = post.text.lower()
+    found = next((word for word in banned_words() if word.lower() in text), None)
+    if found is not None:
+        return str(_l("contains “%(word)s”, %(what)s", word=found, what=BANNED))
+    unusual = _unusual_price(post)
+    if unusual is not None:
+        return unusual
+    if current_app.config.get("POST_MODERATION", "none") == "before":
+        return str(MANUAL)
+    return None
+
+
+def _unusual_price(post: Post) -> str | None:
+    if post.kind != SELL or post.base_price is None or post.product_id is None or not post.region_code:
+        return None
+    prices = db.session.scalars(select(Post.base_price).where(
+        Post.product_id == post.product_id, Post.kind == SELL, Post.status == OPEN, Post.moderation == PUBLISHED,
+        Post.base_price_unit == post.base_price_unit, Post.base_price.is_not(None), Post.id != post.id,
+        Post.region_code.startswith(post.region_code[:6])).limit(2000)).all()
+    if len(prices) < PRICE_SAMPLE:
+        return None
+    median = statistics.median(prices)
+    if median and abs(post.base_price - median) > median * type(median)(PRICE_SPREAD):
+        return str(_l("asks %(price)s yuan per %(unit)s, more than half away from the county's median of "
+                      "%(median)s", price=post.base_price.normalize(), unit=post.base_price_unit,
+                      median=median.normalize()))
+    return None
+
+
+def queue():
+    """A select of the posts waiting for review, oldest first."""
+    return select(Post).where(Post.moderation == HELD).order_by(Post.created_at, Post.id)
+
+
+def _reviewable(post_id: int, *states: str) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None or post.moderation not in states:
+        raise ReviewError({"post": str(_l("This post is not waiting for this review."))})
+    return post
+
+
+def approve(post_id: int, *, actor, channel: str) -> Post:
+    """Publish a held post and match it, as if it were new (commits)."""
+    post = _reviewable(post_id, HELD)
+    post.moderation, post.reviewed_by_id, post.reviewed_at = PUBLISHED, actor.id, now_utc()
+    db.session.flush()
+    post.matches_found, best = match_alerts.record(post)
+    audit.record("post.approve", post, actor=actor, channel=channel)
+    _commit()
+    return post
+
+
+def reject(post_id: int, *, actor, reason: str, channel: str) -> Post:
+    """Reject a held post; its owner is told why by SMS (commits)."""
+    post = _reviewable(post_id, HELD)
+    _decide(post, REJECTED, actor, reason, channel)
+    return post
+
+
+def hide(post_id: int, *, actor, reason: str, channel: str) -> Post:
+    """Take a published post out of the market and out of matching (commits)."""
+    post = _reviewable(post_id, PUBLISHED)
+    _decide(post, HIDDEN, actor, reason, channel)
+    return post
+
+
+def _decide(post: Post, state: str, actor, reason: str, channel: str) -> None:
+    reason = " ".join((reason or "").split())[:200]
+    if not reason:
+        raise ReviewError({"reason": str(_l("Say why: the farmer is told."))})
+    post.moderation, post.review_reason = state, reason
+    post.reviewed_by_id, post.reviewed_at = actor.id, now_utc()
+    owner = post.user
+    with force_locale(owner.language or "zh"):
+        body = (_("Your post no. %(n)s is not published: %(reason)s", n=post.id, reason=reason) if state == REJECTED
+                else _("Your post no. %(n)s is taken out of the market: %(reason)s", n=post.id, reason=reason))
+    # about the farmer's own post: it reaches them even after 退订
+    services.send_letter(sender=None, recipient=owner, body=body, channel=channel, kind=SYSTEM, commit=False,
+                         essential=True)
+    audit.record("post.reject" if state == REJECTED else "post.hide", post, actor=actor, channel=channel,
+                 details={"reason": reason})
+    _commit()
+
+
+def _commit() -> None:
+    from ruralinfo.sms import services as sms
+
+    db.session.commit()
+    sms.dispatch_pending()
