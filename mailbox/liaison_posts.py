@@ -14,10 +14,11 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import DataRequired, NumberRange
 
-from mailbox import services, web_contacts
+from mailbox import classify, services, web_contacts
 from mailbox.forms import PostForm, printable
 from ruralinfo.accounts import roles
 from ruralinfo.accounts import services as accounts
+from ruralinfo.audit.services import WEB
 from ruralinfo.extensions import db
 from ruralinfo.liaison import rules
 from ruralinfo.liaison import services as liaison
@@ -73,8 +74,22 @@ def index():
         page = max(request.args.get("page", 1, type=int) or 1, 1)
         pagination = db.paginate(accounts.farmers(g.scope, search=search, include_inactive=False), page=page,
                                  per_page=PER_PAGE, error_out=False)
+    waiting = db.session.scalars(classify.unclassified(g.scope)).all() if g.point is not None else []
     return render_template("liaison/posts.html", point=g.point, pagination=pagination, search=search,
-                           post_number=_post_number())
+                           post_number=_post_number(), unclassified=waiting)
+
+
+@bp.post("/<int:post_id>/classify")
+def classify_post(post_id: int):
+    """Say what an unclassified post of one of the point's farmers is; it is then matched."""
+    try:
+        post = classify.classify(post_id, request.form.get("product", ""), actor=current_user, channel=WEB)
+    except classify.ClassifyError as err:
+        flash_errors(err.errors.values())
+    else:
+        flash(_l("Post no. %(n)s is classified as %(product)s: %(num)s matching posts found.", n=post.id,
+                 product=post.product.name_zh, num=post.matches_found), "success")
+    return redirect(url_for(".index", _anchor="unclassified"))
 
 
 def _render(farmer, post_form=None, ask_form=None):

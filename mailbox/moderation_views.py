@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from mailbox import moderation, post_text
+from mailbox import classify, moderation, post_text
 from ruralinfo.accounts import roles
 from ruralinfo.audit.services import WEB
 from ruralinfo.extensions import db
@@ -20,7 +20,20 @@ guard_area(bp, (roles.STAFF, roles.APPROVER, roles.ADMIN))
 @bp.get("/")
 def index():
     held = db.session.scalars(moderation.queue().limit(200)).all()
-    return render_template("bureau/posts.html", held=held, what=post_text.of_post)
+    waiting = db.session.scalars(classify.unclassified(None)).all()
+    return render_template("bureau/posts.html", held=held, unclassified=waiting, what=post_text.of_post)
+
+
+@bp.post("/<int:post_id>/classify")
+def classify_post(post_id: int):
+    try:
+        post = classify.classify(post_id, request.form.get("product", ""), actor=current_user, channel=WEB)
+    except classify.ClassifyError as err:
+        flash_errors(err.errors.values())
+    else:
+        flash(_l("Post no. %(n)s is classified as %(product)s: %(num)s matching posts found.", n=post.id,
+                 product=post.product.name_zh, num=post.matches_found), "success")
+    return redirect(url_for(".index", _anchor="unclassified"))
 
 
 def _act(action, post_id: int, done):

@@ -47,6 +47,7 @@ ACTIONS = {
     "post.create": _l("Post published"),
     "post.close": _l("Post closed"),
     "post.approve": _l("Post published after review"),
+    "post.classify": _l("Post classified"),
     "post.reject": _l("Post rejected"),
     "post.hide": _l("Post taken out of the market"),
     "post.deal": _l("Deal reported"),

@@ -126,7 +126,12 @@ def test_a_suspended_points_liaison_changes_nothing_on_any_channel(app, client, 
     points.suspend(point, actor=None, channel="cli")
     login(liaison)
     before, snapshot = _counts(), accounts.snapshot(farmer)
-    ids = {"user_id": farmer.id, "letter_id": letter.id, "batch_id": 1, "number": farmer.phone}
+    from mailbox.services import create_post
+
+    unclassified = create_post(farmer, "sell", "木奶果 200斤", channel="web")
+    before = _counts()
+    ids = {"user_id": farmer.id, "letter_id": letter.id, "batch_id": 1, "number": farmer.phone,
+           "post_id": unclassified.id}
     form = {"name": "改名", "id_number": "330282197506010011", "phone": "13900009999", "region_code": CHANGXI,
             "consent": "y", "active": "0", "body": "一次回答", "language": "zh", "groups": "1"}
     posted = 0
