@@ -102,11 +102,14 @@ def _place(user: User) -> str:
     return regions.full_name(user.region, TOWNSHIP) if user.region is not None else ""
 
 
-def agree(post_id: int | None, *, owner: User, channel: str) -> ContactRequest:
+def agree(post_id: int | None, *, owner: User, channel: str, request_id: int | None = None) -> ContactRequest:
     """The owner agrees: both get each other's real name and number (not committed).
-    Without a number, the latest request waiting for this owner."""
+    By SMS, the latest request about post ``post_id`` (or the latest of all without a
+    number); on the web, the very request ``request_id`` (several people may ask)."""
     query = select(ContactRequest).where(ContactRequest.owner_id == owner.id, ContactRequest.status == PENDING,
                                          ContactRequest.created_at >= now_utc() - LAPSE)
+    if request_id is not None:
+        query = query.where(ContactRequest.id == request_id)
     if post_id is not None:
         query = query.where(ContactRequest.post_id == post_id)
     request = db.session.scalar(query.order_by(ContactRequest.created_at.desc(), ContactRequest.id.desc()).limit(1))

@@ -158,15 +158,14 @@ def posts():
     pagination = db.paginate(services.posts_of(current_user), page=_page(), per_page=POSTS_PER_PAGE,
                              error_out=False)
     requests = web_contacts.waiting_for(current_user)
-    return render_template("mailbox/posts.html", form=form, pagination=pagination, requests=requests,
-                           answerable=web_contacts.answerable(requests))
+    return render_template("mailbox/posts.html", form=form, pagination=pagination, requests=requests)
 
 
-@bp.post("/posts/<int:post_id>/agree")
-def agree(post_id: int):
-    """同意 N on the web: share names and numbers with whoever asked about post N last."""
+@bp.post("/requests/<int:request_id>/agree")
+def agree(request_id: int):
+    """同意 on the web, for one request: share names and numbers with who asked."""
     try:
-        request_ = web_contacts.agree(post_id, owner=current_user)
+        request_ = web_contacts.agree(request_id, owner=current_user)
     except web_contacts.Refused as refused:
         flash(str(refused), "error")
         return redirect(url_for(".posts"))

@@ -79,11 +79,11 @@ def saved_message(post: Post, *, for_name: str | None = None) -> str:
     return saved + " " + ngettext("%(num)s matching post found.", "%(num)s matching posts found.", found)
 
 
-def agree(post_id: int, *, owner: User) -> ContactRequest:
-    """The owner agrees to the latest request about post ``post_id``: both get each
-    other's name and number, in their mailbox and by SMS. Raises ``Refused``."""
+def agree(request_id: int, *, owner: User) -> ContactRequest:
+    """The owner agrees to request ``request_id``: both get each other's name and
+    number, in their mailbox and by SMS. Raises ``Refused``."""
     try:
-        request = contacts.agree(post_id, owner=owner, channel=WEB)
+        request = contacts.agree(None, owner=owner, channel=WEB, request_id=request_id)
     except Refused:
         db.session.rollback()
         raise
@@ -98,17 +98,6 @@ def waiting_for(owner: User) -> list[ContactRequest]:
                                      ContactRequest.created_at >= now_utc() - contacts.LAPSE)
         .options(selectinload(ContactRequest.requester), selectinload(ContactRequest.post))
         .order_by(ContactRequest.created_at.desc(), ContactRequest.id.desc())))
-
-
-def answerable(requests: list[ContactRequest]) -> set[int]:
-    """The ids of the requests an "Agree" button answers: ``agree`` takes a post number
-    and answers the latest request about it, so only that one gets the button."""
-    seen, found = set(), set()
-    for request in requests:  # newest first
-        if request.post_id not in seen:
-            seen.add(request.post_id)
-            found.add(request.id)
-    return found
 
 
 def request_about(post_id: int, user: User) -> ContactRequest | None:

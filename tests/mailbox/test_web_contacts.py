@@ -88,9 +88,10 @@ def test_post_ask_agree_on_the_web_and_both_get_the_numbers(app, people):
     assert "赵四海" in _letters_to(seller)
     posts_page = seller_web.get("/mailbox/posts").get_data(as_text=True)
     assert "Waiting for your answer" in posts_page and "赵四海" in posts_page
-    assert f'action="/mailbox/posts/{post.id}/agree"' in posts_page
+    request_id = db.session.scalar(select(ContactRequest.id).where(ContactRequest.post_id == post.id))
+    assert f'action="/mailbox/requests/{request_id}/agree"' in posts_page
 
-    response = seller_web.post(f"/mailbox/posts/{post.id}/agree", follow_redirects=True)
+    response = seller_web.post(f"/mailbox/requests/{request_id}/agree", follow_redirects=True)
     assert response.status_code == 200 and "赵四海" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(ContactRequest, request.id).status == AGREED
@@ -108,8 +109,8 @@ def test_post_ask_agree_on_the_web_and_both_get_the_numbers(app, people):
             assert not any(number in shown for number in _variants(person.phone))
     assert "The owner agreed" in buyer_web.get(f"/market/posts/{post.id}").get_data(as_text=True)
     # nothing left to agree to
-    refused = seller_web.post(f"/mailbox/posts/{post.id}/agree", follow_redirects=True).get_data(as_text=True)
-    assert "Nobody is waiting for your answer about post no." in refused
+    refused = seller_web.post(f"/mailbox/requests/{request_id}/agree", follow_redirects=True).get_data(as_text=True)
+    assert "Nobody is waiting for your answer." in refused
 
 
 def test_bad_requests_on_the_web_are_refused_with_a_message(app, client, people, make_staff):
@@ -131,8 +132,8 @@ def test_bad_requests_on_the_web_are_refused_with_a_message(app, client, people,
     assert closed.status_code == 410
     assert f"Post no. {post.id} is closed." in closed.get_data(as_text=True)
     assert db.session.scalar(select(func.count(ContactRequest.id))) == 0
-    nothing = buyer_web.post("/mailbox/posts/12345/agree", follow_redirects=True).get_data(as_text=True)
-    assert "Nobody is waiting for your answer about post no. 12345." in nothing
+    nothing = buyer_web.post("/mailbox/requests/12345/agree", follow_redirects=True).get_data(as_text=True)
+    assert "Nobody is waiting for your answer." in nothing
 
 
 # --- a liaison on behalf of a farmer who is with them ----------------------------------------
@@ -234,3 +235,24 @@ def test_a_post_held_for_review_says_so(moderated, app, people):
     page = _log_in_as(app, buyer).post("/mailbox/posts", data={"kind": "buy", "text": "葡萄苗 200株"},
                                        follow_redirects=True).get_data(as_text=True)
     assert "matched once it has been checked" in page
+
+
+def test_two_people_ask_about_one_post_and_the_owner_agrees_to_each(app, people, make_farmer):
+    """Each request has its own Agree: agreeing to the older one leaves the newer waiting."""
+    from mailbox import contacts
+    from mailbox import services as mailbox_services
+    from mailbox.models import ContactRequest
+
+    seller, buyer = people
+    other = make_farmer(region_code=CHANGXI, name="钱五")
+    post = mailbox_services.create_post(seller, SELL, "葡萄苗 500株", channel="web")
+    for asker in (buyer, other):
+        contacts.ask(post.id, user=asker, channel="web")
+    db.session.commit()
+    older, newer = db.session.scalars(select(ContactRequest).order_by(ContactRequest.id)).all()
+    seller_web = _log_in_as(app, seller)
+    page = seller_web.get("/mailbox/posts").get_data(as_text=True)
+    assert f"/mailbox/requests/{older.id}/agree" in page and f"/mailbox/requests/{newer.id}/agree" in page
+    seller_web.post(f"/mailbox/requests/{older.id}/agree")
+    db.session.expire_all()
+    assert (older.status, newer.status) == ("agreed", "pending")
