@@ -58,7 +58,7 @@ def seed_places_and_people(rng: random.Random) -> tuple[list[str], list[int], li
         with cursor.copy("COPY users (name, phone, region_code, language, sms_opt_out, registered_at, "
                          "registration_channel, active, session_version) FROM STDIN") as copy:
             for n in range(FARMERS):
-                copy.write_row(("张三", f"+86137{n:08d}", rng.choice(villages), "zh", False, "2026-11-01",
+                copy.write_row(("张三", f"+86136{n:08d}", rng.choice(villages), "zh", False, "2026-11-01",
                                 "import", True, 0))
     db.session.commit()
     users = db.session.execute(text("SELECT id FROM users")).scalars().all()

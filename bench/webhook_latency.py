@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/webhook_latency.py                       # 30 s at 100 req/s
     .venv/bin/python bench/webhook_latency.py --rate 100 --seconds 60
+    .venv/bin/python bench/webhook_latency.py --posts 1000000 --redis redis://127.0.0.1:6379/14
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1/bench_webhook … # default shown
 
 It (re)creates the database named in BENCH_DATABASE_URL, migrates it, registers
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # our `mailbox`, not the standard library's
 
 from bench.common import recreate_database  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef"
@@ -78,10 +80,31 @@ def prepare(url: str) -> list[str]:
     return phones
 
 
-def start_gunicorn(url: str, port: int) -> subprocess.Popen:
+def preload_posts(url: str, count: int) -> None:
+    """``count`` open posts (bench/matching.py's loader) over 300 products that include the
+    mix's 土豆 and 葡萄苗, in 5,000 villages — so that every 卖/买 here has real matches."""
+    import random as _random
+
+    from bench import matching as loader
+    from mailbox.models import Product
+    from ruralinfo.extensions import db
+
+    app = loader.make_app(url)
+    rng = _random.Random(7)
+    with app.app_context():
+        villages, users, products = loader.seed_places_and_people(rng)
+        wanted = db.session.scalars(select(Product.id).where(Product.name_zh.in_(("土豆", "葡萄苗")))).all()
+        products = list(dict.fromkeys(wanted + products))[:loader.PRODUCTS]
+        loader.load_posts(count, rng, villages, users, products)
+        db.engine.dispose()
+
+
+def start_gunicorn(url: str, port: int, redis: str | None = None) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "IDENTITY_KEY": IDENTITY,
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "SMS_BACKEND": "outbox"}
     env.pop("REDIS_URL", None)
+    if redis:
+        env["REDIS_URL"] = redis
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}",
                                 "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL)  # gunicorn.conf.py's access log
@@ -160,12 +183,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--posts", type=int, default=0,
+                        help="open posts to load first (e.g. 1000000), so that posts really match")
+    parser.add_argument("--redis", default="",
+                        help="REDIS_URL for the web workers and one job worker (the at-scale setup); "
+                             "without it, jobs run inline in the request as in the embedded setup")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="with --redis: no job worker (the web path alone; jobs wait in Redis)")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/bench_webhook")
     recreate_database(url)
     phones = prepare(url)
+    if args.posts:
+        started = time.perf_counter()
+        preload_posts(url, args.posts)
+        print(f"loaded {args.posts:,} open posts in {time.perf_counter() - started:.0f} s")
     port = free_port()
-    server = start_gunicorn(url, port)
+    server = start_gunicorn(url, port, args.redis or None)
+    worker = None
+    if args.redis and not args.no_worker:
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "IDENTITY_KEY": IDENTITY,
+               "REDIS_URL": args.redis, "SMS_BACKEND": "outbox"}
+        worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         plan = requests_plan(phones, int(args.rate * args.seconds))
         run(port, plan[: int(args.rate * 2)], args.rate)  # warm up the workers' connections
@@ -173,6 +213,9 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
+        if worker is not None:
+            worker.terminate()
+            worker.wait(10)
     good = [v for v in latencies if v != float("inf")]
     print(f"requests: {len(latencies)} at {args.rate:.0f}/s for {args.seconds:.0f} s, errors: {errors}")
     print(f"latency ms  p50 {percentile(good, 0.50):.1f}  p90 {percentile(good, 0.90):.1f}  "

@@ -54,7 +54,8 @@ def _matches_found(post) -> str:
             if post.kind == SELL else
             ngettext("Found %(num)s supply post:", "Found %(num)s supply posts:", post.matches_found))
     tail = stop + _("To ask for contact, text CONTACT and the number.")
-    lines = [match_alerts.line(match) for match in post.best_matches]
+    names = match_alerts.region_names(post.best_matches)
+    lines = [match_alerts.line(match, names) for match in post.best_matches]
     while lines and not segments.fits(stop + head + sep.join(lines) + tail,
                                       int(current_app.config["SMS_MAX_SEGMENTS"]) - 1, sms.signature()):
         lines.pop()  # one part is left for the saved post itself
@@ -220,7 +221,8 @@ def find(inbound: commands.Inbound, rest: str) -> str:
             _("No more open posts for %(name)s.", name=name)
     labels = {SELL: _("SELL"), BUY: _("BUY")}
     sep = "；" if str(get_locale()).startswith("zh") else "; "
-    lines = sep.join(f"{labels[post.kind]} {match_alerts.line(post)}" for post in posts)
+    names = match_alerts.region_names(posts)
+    lines = sep.join(f"{labels[post.kind]} {match_alerts.line(post, names)}" for post in posts)
     more = (" " + _("For more, send FIND %(what)s %(page)s.", what=what, page=page + 1)
             if found.total > page * FIND_PER_TEXT and page < 6 else "")
     return _("%(name)s, nearest first: %(lines)s.", name=name, lines=lines) + more + " " + \

@@ -13,27 +13,40 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from mailbox import market, matching, post_text, products, services
-from mailbox.models import MATCH, SELL, Follow, FollowAlert, Post, PostMatch
+from mailbox.models import MATCH, PUBLISHED, SELL, Follow, FollowAlert, Post, PostMatch
+from ruralinfo import jobs
 from ruralinfo.accounts.models import User
 from ruralinfo.extensions import db
-from ruralinfo.regions import services as regions
-from ruralinfo.regions.models import TOWNSHIP
+from ruralinfo.regions.models import Region
 from ruralinfo.timeutil import local_zone
 
 TOLD = 10  # the owners of the best ten matches of a new post are told
 
 
-def place(post: Post) -> str:
-    """掌起镇长溪村: the township and village of a post."""
-    return regions.full_name(post.region, TOWNSHIP) if post.region is not None else ""
+def place(post: Post, names: dict[str, str] | None = None) -> str:
+    """掌起镇长溪村: the township and village of a post (``names``: region names by code,
+    when several posts are shown at once)."""
+    code = post.region_code
+    if not code:
+        return ""
+    names = names if names is not None else region_names([post])
+    return names.get(code[:9], "") + (names.get(code, "") if len(code) > 9 else "")
 
 
-def line(post: Post) -> str:
+def region_names(posts) -> dict[str, str]:
+    """The names of the townships and villages of ``posts``, in one query."""
+    codes = {part for post in posts if post.region_code for part in (post.region_code[:9], post.region_code)}
+    if not codes:
+        return {}
+    return dict(db.session.execute(select(Region.code, Region.name).where(Region.code.in_(codes))).all())
+
+
+def line(post: Post, names: dict[str, str] | None = None) -> str:
     """``#640 葡萄苗 200株 3元/株 掌起镇长溪村 张*``: a match in one short line."""
     name = (post.product.label("en" if _english() else "zh") if post.product is not None
             else market.public_text(post.text, post.user)[:12])  # an unclassified post: never a number in it
     what = post_text.what(name, post.quantity, post.unit, post.price, post.price_unit, post.negotiable)
-    return f"#{post.id} {what} {place(post)}{market.masked_name(post.user)}"
+    return f"#{post.id} {what} {place(post, names)}{market.masked_name(post.user)}"
 
 
 def _english() -> bool:
@@ -41,15 +54,32 @@ def _english() -> bool:
 
 
 def record(post: Post) -> tuple[int, list[Post]]:
-    """After a new post (not committed): how many posts match it, and the best ones,
-    whose owners are told; then the people who follow its product in its county.
-    Returns (count, best first)."""
+    """After a new post (not committed): how many posts match it and the best three,
+    for the answer to its poster. Telling the others — the owners of the best
+    matches, the followers — is a job (``tell``) run once the post is committed, so
+    that the poster's answer never waits for it. Returns (count, best first)."""
     found = matching.count(post)
-    best = matching.ranked(post, TOLD) if found else []
-    for rank, other in enumerate(best, start=1):
-        _tell(post, other, rank)
-    _tell_followers(post, told={other.user_id for other in best})
+    best = matching.ranked(post, 3) if found else []
+    jobs.later(tell, post.id)
     return found, best
+
+
+def tell(post_id: int) -> None:
+    """The job: tell the owners of the best matches of post ``post_id`` and the followers
+    of its product in its county. Safe to run twice: nobody is told twice of one post."""
+    post = db.session.get(Post, post_id)
+    if post is None or post.moderation != PUBLISHED:
+        return
+    already = set(db.session.scalars(select(PostMatch.match_id).where(PostMatch.post_id == post_id)))
+    best = matching.ranked(post, TOLD)
+    for rank, other in enumerate(best, start=1):
+        if other.id not in already:
+            _tell(post, other, rank)
+    _tell_followers(post, told={other.user_id for other in best})
+    db.session.commit()
+    from ruralinfo.sms import services as sms
+
+    sms.dispatch_pending()
 
 
 def _tell_followers(post: Post, told: set[int]) -> None:
@@ -61,8 +91,9 @@ def _tell_followers(post: Post, told: set[int]) -> None:
     followers = db.session.scalars(select(User).join(Follow, Follow.user_id == User.id).where(
         Follow.product_id == post.product_id, User.id != post.user_id, User.active.is_(True),
         User.region_code.startswith(county))).all()
+    already = set(db.session.scalars(select(FollowAlert.user_id).where(FollowAlert.post_id == post.id)))
     for person in followers:
-        if person.id in told:
+        if person.id in told or person.id in already:
             continue
         db.session.execute(select(User.id).where(User.id == person.id).with_for_update())
         texted = not person.sms_opt_out and _texted_today(person.id) < _per_day()

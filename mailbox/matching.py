@@ -21,6 +21,7 @@ asked for, however many posts there are.
 from __future__ import annotations
 
 from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import selectinload
 
 from mailbox import products
 from mailbox.models import BUY, OPEN, PUBLISHED, SELL, Post, Product
@@ -88,7 +89,9 @@ def ranked(post: Post, limit: int = 3) -> list[Post]:
     ids = db.session.scalars(query.with_only_columns(Post.id).order_by(
         distance(post), price_fit(post), quantity_fit(post).desc(), Post.created_at.desc(), Post.id.desc())
         .limit(limit)).all()
-    found = {item.id: item for item in db.session.scalars(select(Post).where(Post.id.in_(ids)))} if ids else {}
+    found = {item.id: item for item in db.session.scalars(
+        select(Post).where(Post.id.in_(ids)).options(selectinload(Post.user), selectinload(Post.product)))} \
+        if ids else {}
     return [found[post_id] for post_id in ids]
 
 

@@ -52,6 +52,31 @@ def enqueue(func: Callable, *args, **kwargs):
         raise JobQueueUnavailable(str(err)) from err
 
 
+def later(func: Callable, *args) -> None:
+    """Run ``func(*args)`` as a job once the current transaction has committed (what
+    ``run_later`` hands over; ``sms.services.dispatch_pending`` calls it after every commit)."""
+    from ruralinfo.extensions import db
+
+    db.session.info.setdefault("jobs_pending", []).append((func, args))
+
+
+def run_later() -> None:
+    """Hand over the jobs ``later`` kept: on RQ, or inline without Redis. A stopped
+    Redis runs them inline rather than lose them."""
+    from ruralinfo.extensions import db
+
+    pending = db.session.info.pop("jobs_pending", [])
+    for func, args in pending:
+        try:
+            try:
+                enqueue(func, *args)
+            except JobQueueUnavailable:
+                func(*args)
+        except Exception as err:  # noqa: BLE001 - what committed before stays; the job is safe to run again
+            log.error("job %s failed after the commit: %s", getattr(func, "__name__", func), type(err).__name__)
+            db.session.rollback()
+
+
 def available() -> bool:
     """Whether jobs can be handed over now (always, without Redis: they run inline)."""
     if not current_app.config.get("REDIS_URL"):

@@ -41,10 +41,13 @@ def queue_sms(to: str, body: str, *, kind: str, cause: str = "", user=None, forc
 
 
 def dispatch_pending() -> int:
-    """After a commit: hand every message queued in this session to the send job.
-    Returns how many stay waiting because the job queue is down."""
+    """After a commit: hand every message queued in this session to the send job (and
+    the jobs kept with ``jobs.later``). Returns how many texts stay waiting because
+    the job queue is down."""
     pending = db.session.info.pop("sms_pending", [])
-    return dispatch(pending)
+    waiting = dispatch(pending)
+    jobs.run_later()
+    return waiting
 
 
 def dispatch(messages) -> int:
