@@ -21,10 +21,11 @@ asked for, however many posts there are.
 from __future__ import annotations
 
 from sqlalchemy import and_, case, func, literal, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from mailbox import products
 from mailbox.models import BUY, OPEN, PUBLISHED, SELL, Post, Product
+from ruralinfo.accounts.models import User
 from ruralinfo.extensions import db
 from ruralinfo.timeutil import now_utc
 
@@ -89,8 +90,11 @@ def ranked(post: Post, limit: int = 3) -> list[Post]:
     ids = db.session.scalars(query.with_only_columns(Post.id).order_by(
         distance(post), price_fit(post), quantity_fit(post).desc(), Post.created_at.desc(), Post.id.desc())
         .limit(limit)).all()
-    found = {item.id: item for item in db.session.scalars(
-        select(Post).where(Post.id.in_(ids)).options(selectinload(Post.user), selectinload(Post.product)))} \
+    # with just what a match line shows: the owner's name (masked there), the product's names
+    shown = (joinedload(Post.user).load_only(User.id, User.name, User.phone, User.language, User.active,
+                                             User.sms_opt_out).lazyload(User.region),
+             joinedload(Post.product).load_only(Product.id, Product.name_zh, Product.name_en, Product.code))
+    found = {item.id: item for item in db.session.scalars(select(Post).where(Post.id.in_(ids)).options(*shown))} \
         if ids else {}
     return [found[post_id] for post_id in ids]
 
