@@ -60,8 +60,14 @@ def record(post: Post) -> tuple[int, list[Post]]:
     that the poster's answer never waits for it. Returns (count, best first)."""
     found = matching.count(post)
     best = matching.ranked(post, 3) if found else []
-    jobs.later(tell, post.id)
+    if found or _followed(post):  # nobody to tell: no job at all
+        jobs.later(tell, post.id)
     return found, best
+
+
+def _followed(post: Post) -> bool:
+    return post.product_id is not None and db.session.scalar(
+        select(Follow.id).where(Follow.product_id == post.product_id).limit(1)) is not None
 
 
 def tell(post_id: int) -> None:
