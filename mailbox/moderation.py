@@ -26,6 +26,7 @@ from ruralinfo.timeutil import now_utc
 
 PRICE_SPREAD = 0.5  # held when the asking price is more than 50% away from the median
 PRICE_SAMPLE = 3  # the median needs this many posts to mean anything
+PRICE_SAMPLE_MAX = 300  # and this many tell it well enough
 BANNED = _l("a word on the list of words to check")
 MANUAL = _l("the county reviews every post before it is published")
 
@@ -61,7 +62,7 @@ def _unusual_price(post: Post) -> str | None:
     prices = db.session.scalars(select(Post.base_price).where(
         Post.product_id == post.product_id, Post.kind == SELL, Post.status == OPEN, Post.moderation == PUBLISHED,
         Post.base_price_unit == post.base_price_unit, Post.base_price.is_not(None), Post.id != post.id,
-        Post.region_code.startswith(post.region_code[:6])).limit(2000)).all()
+        Post.region_code.startswith(post.region_code[:6])).limit(PRICE_SAMPLE_MAX)).all()
     if len(prices) < PRICE_SAMPLE:
         return None
     median = statistics.median(prices)
