@@ -19,7 +19,6 @@ import random
 import statistics
 import sys
 import time
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 

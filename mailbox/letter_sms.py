@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from mailbox.models import Letter
 from ruralinfo.accounts import roles
 from ruralinfo.accounts.models import User
-from ruralinfo.extensions import db
 from ruralinfo.sms import segments
 from ruralinfo.sms import services as sms
 from ruralinfo.sms.models import LETTER, REPLY

@@ -14,11 +14,10 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import DataRequired, NumberRange
 
-from mailbox import classify, services, web_contacts
+from mailbox import classify, classify_web, services, web_contacts
 from mailbox.forms import PostForm, printable
 from ruralinfo.accounts import roles
 from ruralinfo.accounts import services as accounts
-from ruralinfo.audit.services import WEB
 from ruralinfo.extensions import db
 from ruralinfo.liaison import rules
 from ruralinfo.liaison import services as liaison
@@ -82,13 +81,7 @@ def index():
 @bp.post("/<int:post_id>/classify")
 def classify_post(post_id: int):
     """Say what an unclassified post of one of the point's farmers is; it is then matched."""
-    try:
-        post = classify.classify(post_id, request.form.get("product", ""), actor=current_user, channel=WEB)
-    except classify.ClassifyError as err:
-        flash_errors(err.errors.values())
-    else:
-        flash(_l("Post no. %(n)s is classified as %(product)s: %(num)s matching posts found.", n=post.id,
-                 product=post.product.name_zh, num=post.matches_found), "success")
+    classify_web.classify_from_form(post_id)
     return redirect(url_for(".index", _anchor="unclassified"))
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from mailbox import classify, moderation, post_text
+from mailbox import classify, classify_web, moderation, post_text
 from ruralinfo.accounts import roles
 from ruralinfo.audit.services import WEB
 from ruralinfo.extensions import db
@@ -26,13 +26,8 @@ def index():
 
 @bp.post("/<int:post_id>/classify")
 def classify_post(post_id: int):
-    try:
-        post = classify.classify(post_id, request.form.get("product", ""), actor=current_user, channel=WEB)
-    except classify.ClassifyError as err:
-        flash_errors(err.errors.values())
-    else:
-        flash(_l("Post no. %(n)s is classified as %(product)s: %(num)s matching posts found.", n=post.id,
-                 product=post.product.name_zh, num=post.matches_found), "success")
+    """Say what an unclassified post is; it is then matched."""
+    classify_web.classify_from_form(post_id)
     return redirect(url_for(".index", _anchor="unclassified"))
 
 

@@ -11,7 +11,7 @@ from ruralinfo.accounts import phones
 from ruralinfo.extensions import db
 from ruralinfo.sms.models import OutboundMessage
 from ruralinfo.timeutil import now_utc
-from tests.conftest import BALI, CHANGXI, OTHER_TOWNSHIP
+from tests.conftest import CHANGXI, OTHER_TOWNSHIP
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from mailbox.models import FROM_POINT, Letter
 from ruralinfo.accounts import roles
 from ruralinfo.audit.models import AuditEntry
 from ruralinfo.extensions import db
-from ruralinfo.sms.models import LETTER, REPLY, OutboundMessage
+from ruralinfo.sms.models import REPLY, OutboundMessage
 from tests.conftest import BALI, CHANGXI
 
 
