@@ -85,3 +85,30 @@ def test_real_posts_name_the_right_product_of_the_shipped_list(app, text, produc
     parsed = products.understand(text)
     found = products.by_code(parsed.product_code)
     assert found is not None and found.name_zh == product, (text, found and found.name_zh)
+
+
+def test_posts_made_before_the_upgrade_are_understood_by_the_migration(app, farmer):
+    """An installation that upgrades keeps its posts, now read and placed (the data migration)."""
+    import importlib.util
+    import pathlib
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from sqlalchemy import update
+
+    post = Post(user_id=farmer.id, kind="sell", text="洋芋 五百斤 一块二一斤", status="open", channel="sms")
+    db.session.add(post)
+    db.session.commit()
+    db.session.execute(update(Post).where(Post.id == post.id).values(  # as an old post: nothing understood
+        product_id=None, quantity=None, price=None, base_price=None, region_code=None))
+    db.session.commit()
+    path = next(pathlib.Path("migrations/versions").glob("d5b3e9a7c2f4_*.py"))
+    spec = importlib.util.spec_from_file_location("understand_existing_posts", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with db.engine.begin() as connection, Operations.context(MigrationContext.configure(connection)):
+        migration.upgrade()
+    db.session.expire_all()
+    post = db.session.get(Post, post.id)
+    assert (post.product.name_zh, post.base_quantity, post.base_price, post.region_code) == \
+        ("土豆", 250, Decimal("2.4"), CHANGXI)
