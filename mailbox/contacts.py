@@ -25,6 +25,7 @@ from mailbox import post_text, products, services
 from mailbox.models import (AGREED, CLOSED, LAPSED, OPEN, PENDING, SYSTEM, TRADED, WITHDRAWN, ContactRequest,
                             Deal, Post)
 from ruralinfo.accounts import phones
+from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
 from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
@@ -67,7 +68,7 @@ def ask(post_id: int, *, user: User, channel: str) -> Asked:
                                                              ContactRequest.requester_id == user.id))
     if earlier is not None and earlier.status in (PENDING, AGREED) and not _lapsed(earlier):
         return Asked(earlier, again=True)
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())  # the daily count holds
+    accounts.lock_account(user.id)  # the daily count holds when requests race
     asked = db.session.scalar(select(func.count(ContactRequest.id)).where(
         ContactRequest.requester_id == user.id, ContactRequest.created_at >= _since_midnight()))
     if asked >= ASKS_PER_DAY:

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from mailbox import market, matching, post_text, products, services
 from mailbox.models import MATCH, PUBLISHED, SELL, Follow, FollowAlert, Post, PostMatch
 from ruralinfo import jobs
+from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User
 from ruralinfo.extensions import db
 from ruralinfo.regions.models import Region
@@ -101,7 +102,7 @@ def _tell_followers(post: Post, told: set[int]) -> None:
     for person in followers:
         if person.id in told or person.id in already:
             continue
-        db.session.execute(select(User.id).where(User.id == person.id).with_for_update())
+        accounts.lock_account(person.id)
         texted = not person.sms_opt_out and _texted_today(person.id) < _per_day()
         with force_locale(person.language or "zh"):
             kind = _("supply") if post.kind == SELL else _("demand")
@@ -116,7 +117,7 @@ def _tell_followers(post: Post, told: set[int]) -> None:
 def _tell(post: Post, other: Post, rank: int) -> None:
     owner = other.user
     # the owner's row is locked while their texts are counted: two posts at once cannot both be the 4th
-    db.session.execute(select(User.id).where(User.id == owner.id).with_for_update())
+    accounts.lock_account(owner.id)
     texted = owner.active and not owner.sms_opt_out and _texted_today(owner.id) < _per_day()
     with force_locale(owner.language or "zh"):
         kind = _("supply") if post.kind == SELL else _("demand")

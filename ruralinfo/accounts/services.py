@@ -395,6 +395,15 @@ def set_password(user: User, password: str, *, actor: User | None, channel: str)
     db.session.commit()
 
 
+def lock_account(user_id: int) -> None:
+    """Hold the account's row until the transaction ends, on every engine, so that a
+    count made next (texts today, requests today) cannot be made by two at once: a
+    no-op UPDATE takes PostgreSQL's row lock and SQLite's write lock alike
+    (SELECT … FOR UPDATE does nothing on SQLite). Not committed."""
+    db.session.execute(update(User).where(User.id == user_id).values(id=User.id)
+                       .execution_options(synchronize_session=False))
+
+
 def end_sessions(user: User) -> None:
     """Every session of ``user`` (every browser, every device) ends at its next
     request: the session version is part of the id each session holds. Not

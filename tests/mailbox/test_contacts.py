@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mailbox.models import Deal, Letter, Post
 from ruralinfo.accounts import phones
@@ -139,3 +139,34 @@ def test_requests_lapse_and_both_are_asked_once_whether_they_traded(seller, buye
     lapsed = db.session.scalar(select(ContactRequest).where(ContactRequest.post_id == potatoes.id))
     assert lapsed.status == "lapsed"
     assert "没有人在等" in text_in(seller.phone, f"同意 {potatoes.id}")[1]
+
+
+def test_twelve_requests_at_once_still_make_at_most_ten(app, seller, buyer):
+    """The daily limit holds when requests race: the asker's row is locked while counting."""
+    import threading
+
+    from mailbox import contacts
+    from mailbox import services as mailbox_services
+    from mailbox.models import ContactRequest
+
+    posts = [mailbox_services.create_post(seller, "sell", f"葡萄苗 {100 + n}株", channel="web").id for n in range(12)]
+    start = threading.Barrier(len(posts))
+
+    def ask(post_id: int) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                contacts.ask(post_id, user=db.session.get(type(buyer), buyer.id), channel="web")
+                db.session.commit()
+            except contacts.Refused:
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=ask, args=(post_id,)) for post_id in posts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(ContactRequest.id))) == 10
