@@ -9,13 +9,13 @@ approved it is matched as if new. A rejected post's owner is told why by SMS.
 """
 from __future__ import annotations
 
-import statistics
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mailbox import match_alerts, services
 from mailbox.models import HELD, HIDDEN, OPEN, PUBLISHED, REJECTED, SELL, SYSTEM, Post
@@ -59,18 +59,32 @@ def hold_reason(post: Post) -> str | None:
 def _unusual_price(post: Post) -> str | None:
     if post.kind != SELL or post.base_price is None or post.product_id is None or not post.region_code:
         return None
-    prices = db.session.scalars(select(Post.base_price).where(
-        Post.product_id == post.product_id, Post.kind == SELL, Post.status == OPEN, Post.moderation == PUBLISHED,
-        Post.base_price_unit == post.base_price_unit, Post.base_price.is_not(None), Post.id != post.id,
-        Post.region_code.startswith(post.region_code[:6])).limit(PRICE_SAMPLE_MAX)).all()
-    if len(prices) < PRICE_SAMPLE:
-        return None
-    median = statistics.median(prices)
+    median = county_median(post)
     if median and abs(post.base_price - median) > median * type(median)(PRICE_SPREAD):
         return str(_l("asks %(price)s yuan per %(unit)s, more than half away from the county's median of "
                       "%(median)s", price=post.base_price.normalize(), unit=post.base_price_unit,
                       median=median.normalize()))
     return None
+
+
+def county_median(post: Post) -> Decimal | None:
+    """The median asking price of the newest ``PRICE_SAMPLE_MAX`` open sell posts of the
+    post's product in its county, per its price unit; None under ``PRICE_SAMPLE`` posts.
+
+    One statement, whatever the sample: the middle one or two prices and the sample's size."""
+    sample = (select(Post.base_price.label("price")).where(
+        Post.product_id == post.product_id, Post.kind == SELL, Post.status == OPEN, Post.moderation == PUBLISHED,
+        Post.base_price_unit == post.base_price_unit, Post.base_price.is_not(None), Post.id != post.id,
+        Post.region_code.startswith(post.region_code[:6]))
+        .order_by(Post.id.desc()).limit(PRICE_SAMPLE_MAX).cte("sample"))
+    size = select(func.count()).select_from(sample).scalar_subquery()
+    rows = db.session.execute(select(sample.c.price, size).order_by(sample.c.price)
+                              .offset(select((func.count() - 1) // 2).select_from(sample).scalar_subquery())
+                              .limit(2)).all()
+    if not rows or rows[0][1] < PRICE_SAMPLE:
+        return None
+    middle = [row[0] for row in rows]
+    return middle[0] if rows[0][1] % 2 else (middle[0] + middle[1]) / 2
 
 
 def queue():

@@ -65,6 +65,26 @@ def test_an_unusual_price_is_held(app, make_farmer):
     assert fair.moderation == "published" and odd.moderation == "held" and "median" in odd.review_reason
 
 
+@pytest.mark.parametrize("prices, expected", [
+    (["1.5", "1.6"], None),  # too few to mean anything
+    (["1.0", "3.0", "2.0"], "2.0"),  # odd: the middle one
+    (["1.0", "4.0", "2.0", "3.0"], "2.5"),  # even: the mean of the two middle ones
+    (["1.5", "1.5", "1.5", "9.0"], "1.5"),
+])
+def test_the_county_median_is_the_middle_of_the_open_prices(app, make_farmer, prices, expected):
+    from decimal import Decimal
+
+    from mailbox import moderation
+
+    for n, price in enumerate(prices):
+        mailbox.create_post(make_farmer(region_code=(CHANGXI, BALI)[n % 2]), SELL, f"土豆 100斤 {price}元/公斤",
+                            channel="web")
+    mailbox.create_post(make_farmer(region_code=CHANGXI), BUY, "土豆 100斤 50元/公斤", channel="web")  # not asking
+    new = mailbox.create_post(make_farmer(region_code=CHANGXI), SELL, "土豆 100斤", channel="web")
+    new.base_price, new.base_price_unit = Decimal("1"), "公斤"
+    assert moderation.county_median(new) == (Decimal(expected) if expected else None)
+
+
 def test_the_bureau_hides_a_published_post(app, client, clerk, make_farmer):
     post = mailbox.create_post(make_farmer(region_code=CHANGXI), SELL, "土豆 500斤", channel="web")
     client.post("/bureau/posts/hide", data={"post_id": post.id, "reason": "重复发布"})
