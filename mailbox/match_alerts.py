@@ -35,7 +35,10 @@ def place(post: Post, names: dict[str, str] | None = None) -> str:
 
 
 def region_names(posts) -> dict[str, str]:
-    """The names of the townships and villages of ``posts``, in one query."""
+    """The names of the townships and villages of ``posts``: read with them when they
+    were ranked (``matching``), else in one query."""
+    if all(post.place_names is not None for post in posts):
+        return {code: name for post in posts for code, name in post.place_names.items()}
     codes = {part for post in posts if post.region_code for part in (post.region_code[:9], post.region_code)}
     if not codes:
         return {}
@@ -59,8 +62,7 @@ def record(post: Post) -> tuple[int, list[Post]]:
     for the answer to its poster. Telling the others — the owners of the best
     matches, the followers — is a job (``tell``) run once the post is committed, so
     that the poster's answer never waits for it. Returns (count, best first)."""
-    found = matching.count(post)
-    best = matching.ranked(post, 3) if found else []
+    found, best = matching.best(post, 3)
     if found or _followed(post):  # nobody to tell: no job at all
         jobs.later(tell, post.id)
     return found, best

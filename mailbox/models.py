@@ -118,6 +118,7 @@ class Post(db.Model):
     # Set when the post is made (not stored): how many posts match it, and the best ones.
     matches_found = 0
     best_matches: tuple = ()
+    place_names = None  # dict: its township's and village's names, when read with it
     region = relationship("Region", foreign_keys=[region_code])
 
 

@@ -7,6 +7,8 @@ from decimal import Decimal
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from mailbox import products
+
 
 def number(value: Decimal | None) -> str:
     """``500.0000`` → ``500``, ``1.5000`` → ``1.5``."""
@@ -34,7 +36,7 @@ def what(product_name: str | None, quantity, unit, price, price_unit, negotiable
 def of_post(post) -> str:
     """A post as it was understood, in the current language; the text as written when
     nothing was understood."""
-    if post.product is None and post.quantity is None and post.price is None:
+    if post.product_id is None and post.quantity is None and post.price is None:
         return post.text
-    name = post.product.label(str(get_locale())) if post.product is not None else None
+    name = products.label(post.product_id, str(get_locale()))  # from the cache: no read of the product
     return what(name, post.quantity, post.unit, post.price, post.price_unit, post.negotiable, post.notes)

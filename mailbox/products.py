@@ -28,6 +28,7 @@ class _Known:
     lexicon: Lexicon
     ids: dict[str, tuple[int, int | None]]  # code → (id, category id)
     categories: dict[int, int | None]  # id → category id
+    names: dict[int, tuple[str, str]]  # id → (Chinese name, English name)
     checked: float
 
 
@@ -40,9 +41,11 @@ def _known() -> _Known:
         return known
     stamp = _stamp()
     if known is None or known.stamp != stamp:
-        ids = {code: (product_id, category) for code, product_id, category in
-               db.session.execute(select(Product.code, Product.id, Product.category_id))}
-        known = _Known(stamp, Lexicon(_entries()), ids, {pid: category for pid, category in ids.values()}, now)
+        rows = db.session.execute(select(Product.code, Product.id, Product.category_id, Product.name_zh,
+                                         Product.name_en)).all()
+        known = _Known(stamp, Lexicon(_entries()), {row.code: (row.id, row.category_id) for row in rows},
+                       {row.id: row.category_id for row in rows}, {row.id: (row.name_zh, row.name_en) for row in rows},
+                       now)
         current_app.extensions[_CACHE] = known
     known.checked = now
     return known
@@ -88,6 +91,20 @@ def _entries() -> list[tuple[str, str]]:
 def understand(text: str) -> Parsed:
     """How a post's text is understood (never raises)."""
     return parse(text, lexicon())
+
+
+def id_of(code: str | None) -> int | None:
+    """The id of the product with ``code``, from the cache."""
+    found = _known().ids.get(code) if code else None
+    return found[0] if found else None
+
+
+def label(product_id: int | None, locale: str) -> str | None:
+    """A product's name in ``locale`` (English for ``en``, else Chinese), from the cache."""
+    names = _known().names.get(product_id) if product_id is not None else None
+    if names is None:
+        return None
+    return names[1] if locale == "en" else names[0]
 
 
 def by_code(code: str | None) -> Product | None:

@@ -223,15 +223,14 @@ def create_post(user: User, kind: str, text: str, *, channel: str, actor: User |
 def apply_understanding(post: Post, parsed) -> None:
     """Keep how the text was understood with the post; what was not understood stays in
     the text and the notes — the post is never lost."""
-    product = products.by_code(parsed.product_code)
-    post.product_id = product.id if product is not None else None
+    post.product_id = products.id_of(parsed.product_code)
     post.notes = parsed.notes[:500]
     post.quantity, post.unit = parsed.quantity, parsed.unit
     post.base_quantity, post.base_unit = parsed.base_quantity, parsed.base_unit
     post.price, post.price_unit = parsed.price, parsed.price_unit
     post.base_price, post.base_price_unit = parsed.base_price, parsed.base_price_unit
     post.negotiable = parsed.negotiable
-    category = products.category_named(parsed.text) if product is None else None
+    category = products.category_named(parsed.text) if post.product_id is None else None
     post.category_id = category.id if category is not None else None  # 买 水果: any fruit
 
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from ruralinfo.accounts import phones
@@ -125,15 +125,15 @@ def _clean(value: str, limit: int) -> str:
 def _store(provider_id: str, from_phone: str, to: str, body: str, gateway: str) -> InboundMessage | None:
     """Insert the text first of all, and commit; None when this provider id was stored before.
 
-    The row is kept in memory after the commit (not expired), so handling it
-    costs no second read."""
+    The row and its sender's account are kept in memory after the commit (not
+    expired), so handling it costs no second read."""
     try:
         sender = phones.normalize(from_phone, mobile=False)
     except phones.PhoneError:
         sender = from_phone[:32]
-    user_id = db.session.scalar(select(User.id).where(User.phone == sender))
+    user = db.session.scalar(select(User).where(User.phone == sender))
     message = InboundMessage(provider_id=_clean(provider_id, 64), gateway=gateway, from_phone=_clean(sender, 32),
-                             to=_clean(to, 32), body=_clean(body, MAX_BODY), user_id=user_id, error="", command="",
+                             to=_clean(to, 32), body=_clean(body, MAX_BODY), user=user, error="", command="",
                              received_at=now_utc())
     db.session.add(message)
     session = db.session()
@@ -196,12 +196,18 @@ def _process(message: InboundMessage, *, inline: bool) -> Outcome:
     return Outcome(handled=True, reply=reply if inline else None)
 
 
+# Built once: the two writes every received text makes (on the table: no ORM bookkeeping).
+_INBOX = InboundMessage.__table__
+_CLAIM = (update(_INBOX).where(_INBOX.c.id == bindparam("message"), _INBOX.c.handled_at.is_(None))
+          .values(handled_at=bindparam("now")))
+_KEEP = (update(_INBOX).where(_INBOX.c.id == bindparam("message"))
+         .values(command=bindparam("set_command"), handled_at=bindparam("now"), error=bindparam("set_error")))
+_KEEP_REPLY = _KEEP.values(reply=bindparam("set_reply"))
+
+
 def _claim(message_id: int) -> bool:
     """The first write of the handling transaction: whoever else tries waits for it."""
-    result = db.session.execute(
-        update(InboundMessage).where(InboundMessage.id == message_id, InboundMessage.handled_at.is_(None))
-        .values(handled_at=now_utc()).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return db.session.execute(_CLAIM, {"message": message_id, "now": now_utc()}).rowcount == 1
 
 
 def _discard() -> None:
@@ -212,7 +218,7 @@ def _discard() -> None:
 
 def _run(message: InboundMessage) -> tuple[str, str | None]:
     """Run the command (the handlers write with ``commit=False``): (command, reply)."""
-    user = db.session.get(User, message.user_id) if message.user_id else None
+    user = message.user  # loaded with the message when it was stored
     if user is None:
         return UNKNOWN_SENDER, _unknown_sender(message)
     if not user.active:
@@ -291,11 +297,9 @@ def _finish(message: InboundMessage, command: str, reply: str | None, *, inline:
     """Keep the reply with the message and in the outbox, and commit it together
     with whatever the command did. Inline, the reply goes back in the webhook's
     answer (stored as sent); otherwise it is queued as a text of its own."""
-    values = {"command": command[:32], "handled_at": now_utc(), "error": error[:255]}
-    if not keep_reply:
-        values["reply"] = reply
-    db.session.execute(update(InboundMessage).where(InboundMessage.id == message.id).values(**values)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(_KEEP if keep_reply else _KEEP_REPLY, {
+        "message": message.id, "set_command": command[:32], "now": now_utc(), "set_error": error[:255],
+        "set_reply": reply})
     for part in commands.parts(reply):  # an answer may take two texts (the help, in English)
         if inline:
             counted = segments.count(part, services.signature())

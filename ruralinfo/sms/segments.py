@@ -19,7 +19,9 @@ _BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#�
           "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 GSM_BASIC = frozenset(_BASIC) - {"\x1b"}
 GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
+GSM_ALL = GSM_BASIC | GSM_EXTENDED
 LIMITS = {GSM7: (160, 153), UCS2: (70, 67)}
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")  # two UTF-16 units each
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Count:
 
 
 def encoding_of(text: str) -> str:
-    return GSM7 if all(ch in GSM_BASIC or ch in GSM_EXTENDED for ch in text) else UCS2
+    return GSM7 if GSM_ALL.issuperset(text) else UCS2
 
 
 def _cost(ch: str, encoding: str) -> int:
@@ -48,9 +50,12 @@ def count(body: str, signature: str = "") -> Count:
     """Segments for ``signature + body`` as the phone will receive it."""
     text = signature + body
     encoding = encoding_of(text)
+    single, multi = LIMITS[encoding]
+    if not (GSM_EXTENDED.intersection(text) if encoding == GSM7 else _ASTRAL.search(text)):
+        units = len(text)  # every character costs one: no packing to do (most texts, counted often)
+        return Count(encoding, 0 if not text else 1 if units <= single else -(-units // multi), units)
     costs = [_cost(ch, encoding) for ch in text]
     units = sum(costs)
-    single, multi = LIMITS[encoding]
     if units <= single:
         return Count(encoding, 1 if text else 0, units)
     segments, used = 1, 0

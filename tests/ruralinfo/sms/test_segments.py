@@ -109,3 +109,24 @@ def test_truncate_keeps_the_longest_start_that_fits():
     assert cut == HAN * 59 + "…" and segments.count(cut, SIGNATURE).segments == 1
     assert segments.truncate("short", 1, SIGNATURE) == "short"
     assert segments.fits(HAN * 60, 1, SIGNATURE) and not segments.fits(HAN * 61, 1, SIGNATURE)
+
+
+def test_the_quick_count_agrees_with_packing_character_by_character():
+    """Texts where every character costs one are counted without packing: the same
+    figures as packing them one by one, for every length around the boundaries."""
+    import random
+
+    rng = random.Random(5)
+    alphabets = ("abc 123", "葡萄苗土豆", "abc€{}", "土豆😀", "ab葡萄")
+    for _ in range(400):
+        text = "".join(rng.choice(rng.choice(alphabets)) for _ in range(rng.randint(0, 400)))
+        encoding = segments.encoding_of(text)
+        costs = [segments._cost(ch, encoding) for ch in text]
+        single, multi = segments.LIMITS[encoding]
+        expected, used = (0 if not text else 1), 0
+        if sum(costs) > single:
+            for cost in costs:
+                if used + cost > multi:
+                    expected, used = expected + 1, 0
+                used += cost
+        assert segments.count(text) == segments.Count(encoding, expected, sum(costs)), text
