@@ -1,7 +1,10 @@
 """The liaison's side of the market: a farmer who is with the liaison (of their
 point) gets a supply or demand post written for them, or a request for contact
 about post N made on their behalf — the same rules as by SMS or on the farmer's
-own pages, recorded with the liaison as actor. A suspended point can look only.
+own pages, recorded with the liaison as actor. The point also classifies its
+farmers' unclassified posts, and reviews their posts held for review (publish, or
+reject with the reason the farmer is told), as the bureau does. A suspended point
+can look only.
 
 A blueprint of the mailbox package mounted under ``/liaison/posts``.
 """
@@ -14,7 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import DataRequired, NumberRange
 
-from mailbox import classify, classify_web, services, web_contacts
+from mailbox import classify, classify_web, moderation, moderation_web, post_text, services, web_contacts
 from mailbox.forms import PostForm, printable
 from ruralinfo.accounts import roles
 from ruralinfo.accounts import services as accounts
@@ -27,11 +30,22 @@ bp = Blueprint("liaison_posts", __name__)
 guard_area(bp, (roles.LIAISON,))
 PER_PAGE = 50
 POSTS_SHOWN = 10
+HELD_SHOWN = 200
 
 
 class AskForm(FlaskForm):
     post = IntegerField(_l("Post number"), validators=[DataRequired(), NumberRange(min=1, max=2**31 - 1)],
                         render_kw={"inputmode": "numeric", "size": 8})
+
+
+@bp.app_context_processor
+def _liaison_nav():
+    """``liaison_posts_held()`` for the liaison console's nav: their farmers' posts held for review."""
+    def held() -> int:
+        if not current_user.is_authenticated or not current_user.has_role(roles.LIAISON):
+            return 0
+        return accounts.count(moderation.queue(liaison.scope_of(current_user)))
+    return {"liaison_posts_held": held}
 
 
 @bp.before_request
@@ -83,6 +97,29 @@ def classify_post(post_id: int):
     """Say what an unclassified post of one of the point's farmers is; it is then matched."""
     classify_web.classify_from_form(post_id)
     return redirect(url_for(".index", _anchor="unclassified"))
+
+
+@bp.get("/review")
+def review():
+    """The posts of the point's farmers held for review, oldest first (only theirs)."""
+    held = db.session.scalars(moderation.queue(g.scope).limit(HELD_SHOWN)).all() if g.point is not None else []
+    return render_template("liaison/posts_review.html", point=g.point, held=held, what=post_text.of_post)
+
+
+@bp.post("/<int:post_id>/approve")
+def approve(post_id: int):
+    """Publish a held post of one of the point's farmers; it is then matched."""
+    if _writable():
+        moderation_web.approve_from_form(post_id)
+    return redirect(url_for(".review"))
+
+
+@bp.post("/<int:post_id>/reject")
+def reject(post_id: int):
+    """Reject a held post of one of the point's farmers; the farmer is told why by SMS."""
+    if _writable():
+        moderation_web.reject_from_form(post_id)
+    return redirect(url_for(".review"))
 
 
 def _render(farmer, post_form=None, ask_form=None):

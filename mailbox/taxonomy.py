@@ -18,7 +18,10 @@ tree is always read from ``parent_code``, never from code prefixes.
 become the target's synonyms (its English name too, so ``SELL potatoes`` still
 finds it), products merged into the source earlier point to the target, and the
 source is retired with ``merged_into_id``: one transaction. A merged product
-stays as it is (it cannot be renamed, moved or reactivated).
+stays as it is (it cannot be renamed, moved or reactivated). Once it is committed,
+the moved posts that are open and published are matched as new posts are: a
+``match_alerts.tell`` job each tells the owners of their best matches (now among
+the target's posts too) and the target's followers — nobody twice.
 
 **Retire**: the product keeps its posts and its words (a word names one product
 only, so nobody else may take them until they are removed), but its words no
@@ -34,13 +37,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mailbox import product_data, products
-from mailbox.models import Follow, Post, Product, ProductCategory, ProductWord
+from mailbox import match_alerts, product_data, products
+from mailbox.models import OPEN, PUBLISHED, Follow, Post, Product, ProductCategory, ProductWord
 from mailbox.post_parsing import parse
+from ruralinfo import jobs
 from ruralinfo.accounts import roles
 from ruralinfo.audit import services as audit
 from ruralinfo.errors import FieldErrors
 from ruralinfo.extensions import db
+from ruralinfo.timeutil import now_utc
 
 NAME, SYNONYM, ENGLISH = "name", "synonym", "english"  # ProductWord.kind
 MAX_WORD = 40  # ProductWord.word, Product.name_zh
@@ -192,6 +197,9 @@ def merge(source: Product, target: Product, *, actor, channel: str) -> int:
     _require_admin(actor)
     _check_merge(source, target)
     before_source, before_target = snapshot(source), snapshot(target)
+    live = list(db.session.scalars(select(Post.id).where(
+        Post.product_id == source.id, Post.status == OPEN, Post.moderation == PUBLISHED,
+        or_(Post.expires_at.is_(None), Post.expires_at > now_utc())).order_by(Post.id)))
     moved = db.session.execute(update(Post).where(Post.product_id == source.id).values(product_id=target.id)
                                .execution_options(synchronize_session="fetch")).rowcount
     # who followed the source follows the target (once)
@@ -216,7 +224,18 @@ def merge(source: Product, target: Product, *, actor, channel: str) -> int:
     audit.record("product.absorb", target, actor=actor, channel=channel, before=before_target,
                  after=snapshot(target), details={"merged_from": source.code, "posts_moved": moved})
     _commit()
+    _match_again(live)
     return moved
+
+
+def _match_again(post_ids: list[int]) -> None:
+    """After a merge has committed: match the moved posts as new ones (a job each, run
+    inline without Redis; ``tell`` tells nobody twice, so a job run again is harmless)."""
+    from ruralinfo.sms import services as sms
+
+    for post_id in post_ids:
+        jobs.later(match_alerts.tell, post_id)
+    sms.dispatch_pending()
 
 
 def retire(product: Product, *, actor, channel: str) -> None:

@@ -53,7 +53,7 @@ def defaults(instance_path: str) -> dict:
         "LETTER_SLA_DAYS": 3,
         "POST_DAYS": 30,
         "MATCH_ALERTS_PER_DAY": 3,
-        "POST_MODERATION": "none",  # or "before": every post waits for the bureau
+        "POST_MODERATION": "none",  # or "before": every post waits for the bureau or its liaison point
         "POST_BANNED_WORDS": "",  # ";"-separated: a post with one of them waits for the bureau
         "SMS_RETRY_DELAY": 30,
         "SMS_MAX_ATTEMPTS": 5,

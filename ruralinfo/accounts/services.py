@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from werkzeug.security import generate_password_hash
 
+from ruralinfo import locks
 from ruralinfo.accounts import identity, phones, roles, throttle, welcome
 from ruralinfo.accounts.models import InterestGroup, User, UserRole
 from ruralinfo.audit import services as audit
@@ -399,9 +400,8 @@ def lock_account(user_id: int) -> None:
     """Hold the account's row until the transaction ends, on every engine, so that a
     count made next (texts today, requests today) cannot be made by two at once: a
     no-op UPDATE takes PostgreSQL's row lock and SQLite's write lock alike
-    (SELECT … FOR UPDATE does nothing on SQLite). Not committed."""
-    db.session.execute(update(User).where(User.id == user_id).values(id=User.id)
-                       .execution_options(synchronize_session=False))
+    (SELECT … FOR UPDATE does nothing on SQLite; see ``ruralinfo.locks``). Not committed."""
+    locks.lock_rows(User.id, [user_id])
 
 
 def end_sessions(user: User) -> None:

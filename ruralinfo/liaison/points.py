@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from ruralinfo import locks
 from ruralinfo.accounts import roles
 from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import User, UserRole
@@ -227,11 +228,10 @@ def clean(data: PointData) -> tuple[dict, list[Region]]:
 
 
 def _lock_townships(chosen: list[Region]) -> None:
-    """Serialise concurrent changes that touch the same township (PostgreSQL row
-    locks; SQLite allows one writer anyway), so two clerks cannot give one
-    village to two points at the same moment."""
-    codes = sorted({region.code[:9] for region in chosen})
-    db.session.execute(select(Region.code).where(Region.code.in_(codes)).order_by(Region.code).with_for_update())
+    """Serialise concurrent changes that touch the same township, so two clerks cannot
+    give one village to two points at the same moment: the townships' rows are held
+    (``ruralinfo.locks``: on SQLite too) before the free villages are read."""
+    locks.lock_rows(Region.code, {region.code[:9] for region in chosen})
 
 
 def overlaps(chosen: list[Region], *, exclude_point_id: int | None = None) -> list[tuple[Region, LiaisonPoint]]:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from ruralinfo import exports
 from ruralinfo.accounts import identity
@@ -38,7 +39,8 @@ def point_serving(region_code: str | None, *, active_only: bool = True) -> Liais
     stmt = (select(LiaisonPoint).join(point_regions, point_regions.c.point_id == LiaisonPoint.id)
             .where(point_regions.c.region_code.in_(prefixes))
             .order_by(func.length(point_regions.c.region_code).desc(), LiaisonPoint.status != ACTIVE,
-                      LiaisonPoint.id).limit(1))
+                      LiaisonPoint.id).limit(1)
+            .options(lazyload(LiaisonPoint.regions)))  # its villages only if asked for: a text needs the point
     if active_only:
         stmt = stmt.where(LiaisonPoint.status == ACTIVE)
     return db.session.scalar(stmt)

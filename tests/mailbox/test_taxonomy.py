@@ -9,13 +9,13 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from mailbox import services, taxonomy
-from mailbox.models import SELL, Post, Product, ProductWord
+from mailbox import match_alerts, services, taxonomy
+from mailbox.models import BUY, MATCH, SELL, Letter, Post, PostMatch, Product, ProductWord
 from ruralinfo import create_app
 from ruralinfo.accounts import roles
 from ruralinfo.audit.models import AuditEntry
 from ruralinfo.extensions import db
-from tests.conftest import CHANGXI, PASSWORD
+from tests.conftest import BALI, CHANGXI, PASSWORD
 
 POTATO = "0101049001"  # 土豆 (马铃薯, 洋芋 …)
 TUBERS = "01010490"    # 薯类（扩展品目）: one of our branches, products of several categories
@@ -222,6 +222,31 @@ def test_a_merge_moves_the_posts_and_words_and_retires_the_source(app, admin, fa
         taxonomy.merge(potato, potato, actor=admin, channel="web")
     with pytest.raises(taxonomy.TaxonomyError, match="is retired"):
         taxonomy.merge(code("0101049002"), source, actor=admin, channel="web")
+
+
+def test_after_a_merge_the_moved_posts_are_matched_as_new_ones(app, admin, farmer, make_farmer):
+    potato = code(POTATO)
+    yangyu = next(w for w in potato.words if w.word == "洋芋")
+    taxonomy.remove_synonym(potato, yangyu.id, actor=admin, channel="web")  # as if 洋芋 had been added apart
+    source = taxonomy.add_product(TUBERS, "洋芋", "highland potato", "斤", "vegetable", "", actor=admin,
+                                  channel="web")
+    sold = post(farmer, "洋芋 500斤")
+    buyer = make_farmer(region_code=BALI, name="李秀英")
+    wanted = services.create_post(buyer, BUY, "土豆 300斤", channel="web")
+    closed = post(make_farmer(region_code=CHANGXI, name="王五"), "洋芋 100斤")
+    services.close_post(closed, actor=closed.user, channel="web")  # closed: not matched again
+
+    def told() -> list[str]:
+        return list(db.session.scalars(select(Letter.body).where(Letter.recipient_id == buyer.id,
+                                                                 Letter.kind == MATCH)))
+
+    assert (sold.product_id, wanted.product_id) == (source.id, potato.id) and told() == []  # apart, no match
+    taxonomy.merge(source, potato, actor=admin, channel="web")
+    assert len(told()) == 1 and f"#{sold.id} " in told()[0]  # the buyer's owner is told, as of a new post
+    assert db.session.scalar(select(PostMatch.match_id).where(PostMatch.post_id == sold.id)) == wanted.id
+    assert db.session.scalar(select(func.count(PostMatch.id)).where(PostMatch.post_id == closed.id)) == 0
+    match_alerts.tell(sold.id)  # the job delivered twice
+    assert len(told()) == 1
 
 
 def test_a_retired_product_keeps_its_posts_and_no_longer_names_new_ones(app, admin, farmer):
