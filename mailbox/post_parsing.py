@@ -4,29 +4,41 @@ Pure (no Flask, no database) and fast. The grammar, in three layers:
 
 1. Numbers: Arabic (``1.5``, ``1.5万``, ``3千5``) or Chinese (``五百``, ``三千五`` = 3500,
    ``一百二`` = 120, ``两万五``, ``半``), found by one regular expression and valued by
-   :func:`_cn_int` / :func:`_arabic`.
+   :func:`_cn_int` / :func:`_arabic`. Two neighbouring figures (``二三百``, ``三五百``,
+   ``十二三``) and a figure with 几 (``十几万``, ``三百几十``) are their lower figure, marked
+   approximate; a size without a figure (``几百``, ``上千``, ``数十``, ``一两百``) has no value.
 2. Each number is read from what stands around it. Prices first: a number followed by a
    money word (元 块 块钱 yuan, 毛/角, 分钱, with the colloquial tail of 五块五, 一块二, 3块5,
    两块五毛, 两块半), or after ¥/RMB, or a bare number with a per-unit (``1.5/斤``,
-   ``1.5一斤``, ``每斤1.5``) or a label (``价格1.5``). Then quantities: a number followed by a
-   unit (``500斤``, ``十来斤``, ``200多株``, ``一吨半``, ``半吨``, ``300-500斤``); a quantity
-   that describes one item or a package (``单果3两``, ``每箱20斤``, ``50斤/袋``) is a spec and
-   stays in the notes. Failing that, a bare number is the quantity, without a unit.
+   ``1.5一斤``, ``每斤1.5``) or a label (``价格1.5``). A price for several units is made a
+   price per unit: ``10元/3斤``, ``每3斤10元``, and — a count of ten at most, written right
+   against the money words — ``10块3斤``, ``3斤10元`` are 10/3 元 per 斤. Then quantities: a
+   number followed by a unit (``500斤``, ``十来斤``, ``200多株``, ``一吨半``, ``半吨``,
+   ``300-500斤``, ``1斤2两`` = 1.2斤); a quantity that describes one item or a package
+   (``单果3两``, ``每箱20斤``, ``50斤/袋``) is a spec and stays in the notes. A size without
+   a figure (``几百斤``) gives the unit but no quantity, and stays in the notes. Failing
+   that, a bare number is the quantity, without a unit.
 3. Checks: a quantity ≤ 0 or above 10⁹ base units, or a price ≤ 0 or above 10⁶ 元 per base
    unit, is not taken. What no rule took stays in the notes, and the text is always kept.
+   Figures keep six decimals at most (:func:`_tidy`); a base price is worked out from the
+   exact price, not the rounded one.
 
 The product is looked up first (longest match, left to right), so that names made of
-numerals and units (八角, 两头乌, 凤尾菇) are not read as prices or quantities.
+numerals and units (八角, 两头乌, 凤尾菇) are not read as prices or quantities. Adjacent
+product words give the last one (夏黑葡萄苗 is 葡萄苗), and an unknown word before a product
+word is taken as its kind (水蜜桃 is 桃): Chinese names end with their head. The words that
+break that rule (刺角瓜 is no 角瓜, 火鸡 no 鸡) are listed in data/not_products.csv.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, NamedTuple
 
-__all__ = ["Lexicon", "LexiconMatch", "Parsed", "normalize", "parse"]
+__all__ = ["Lexicon", "LexiconMatch", "Parsed", "normalize", "parse", "shipped_not_products"]
 
 MAX_BASE_QUANTITY = Decimal(10) ** 9
 MAX_BASE_PRICE = Decimal(10) ** 6
@@ -113,7 +125,19 @@ _SEC = (f"(?:{_D}[千仟](?!克)(?:{_Z}?{_D}[百佰])?(?:{_Z}?{_D}?[十拾])?(?:
 _CN = f"{_SEC}(?:万(?:{_Z}?{_SEC})?)?"
 _GROUPED = rf"[0-9]{{1,3}}(?:,[0-9]{{3}})+(?![0-9])(?=\s*(?:{_UNIT}|元|块|yuan))"  # 1,000 jin (an ASCII comma)
 _AR = rf"(?:{_GROUPED}|[0-9]+)(?:\.[0-9]+)?(?:(?:万|千(?!克)|百)(?:[0-9](?:千(?!克)|百)?(?![0-9.]))?)?"
-_NUMBER = re.compile(f"{_AR}|{_CN}|半")
+_PLACES = "[十百千万]+"
+_NUMERAL_BEFORE = "(?<![0-9零〇一二两三四五六七八九十百千万几])"
+# 几百 数千 上万 近千 成千上万 一两百 几(斤): a size without a figure. 一两百 is said for "a
+# hundred or so", and its 一两 would otherwise be one 两 (50 g).
+_VAGUE = (rf"成[十百千]上[百千万]+|{_NUMERAL_BEFORE}(?:一[两二]|[几数上近]){_PLACES}"
+          rf"|{_NUMERAL_BEFORE}几(?=\s*{_UNIT})")
+# 二三百 两三千 三五百 十二三 二十五六: two neighbouring figures, the lower one taken.
+_PAIR = (rf"{_NUMERAL_BEFORE}(?:[二三四五六七八九]?十一二"
+         r"|(?:[二三四五六七八九]?十)?(?:[二两]三|三[四五]|四五|五六|六七|七八|八九))[十百千]?万?")
+_PAIR_PARTS = re.compile(r"((?:[二三四五六七八九]?十)?)(.).([十百千]?万?)")
+_SOME = rf"{_CN}几{_PLACES}"  # 十几万 (over 100000), 三百几十 (over 300)
+_NUMBER = re.compile(f"{_AR}|(?P<vague>{_VAGUE})|(?P<pair>{_PAIR})|(?P<some>{_SOME})|{_CN}|半")
+_SOME_PARTS = re.compile(f"({_CN})几({_PLACES})")
 _AR_PARTS = re.compile(r"([0-9][0-9,]*(?:\.[0-9]+)?)(?:(万|千|百)(?:([0-9])(千|百)?)?)?")
 _AR_MULT = {"万": 10000, "千": 1000, "百": 100}
 
@@ -158,18 +182,47 @@ def _arabic(s: str) -> Decimal | None:
     return value
 
 
+def _places(s: str) -> int:
+    """十 10, 百 100, 十万 100000."""
+    value = 1
+    for ch in s:
+        value *= 10000 if ch == "万" else _CN_MULT[ch]
+    return value
+
+
+def _some(s: str) -> int:
+    """The figure said before 几: 十几万 100000 (几 counts the tens of thousands), 三百几十
+    300 (几 counts tens, below the hundreds), 两万几千 20000."""
+    m = _SOME_PARTS.fullmatch(s)
+    figure, places = _cn_int(m[1]), _places(m[2])
+    last = next((_places(ch) for ch in reversed(m[1]) if ch in _CN_MULT or ch == "万"), 1)
+    return figure * places if places > last else figure
+
+
+def _pair(s: str) -> int:
+    """The lower of two neighbouring figures: 二三百 200, 两三千 2000, 十二三 12, 二十五六 25."""
+    tens, first, places = _PAIR_PARTS.fullmatch(s).groups()
+    return ((_cn_int(tens) if tens else 0) + _CN_DIGITS[first]) * (_places(places) if places else 1)
+
+
 class _Num(NamedTuple):
     start: int
     end: int
     value: Decimal | None
     chinese: bool
+    about: bool = False  # 二三百, 十几万: the figure is a lower bound
+    vague: bool = False  # 几百, 上千: a size without a figure (value None)
 
 
 def _numbers(work: str) -> list[_Num]:
     found = []
     for m in _NUMBER.finditer(work):
-        s = m[0]
-        if s == "半":
+        s, kind = m[0], m.lastgroup
+        if kind == "vague":
+            found.append(_Num(m.start(), m.end(), None, True, True, True))
+        elif kind:
+            found.append(_Num(m.start(), m.end(), Decimal(_pair(s) if kind == "pair" else _some(s)), True, True))
+        elif s == "半":
             found.append(_Num(m.start(), m.end(), _HALF, True))
         elif s[0].isdigit():
             found.append(_Num(m.start(), m.end(), _arabic(s), False))
@@ -190,7 +243,12 @@ _CURRENCY = re.compile(
 _JIAO = re.compile(rf"\s*[毛角](?P<tail>{_CN_TAIL})?(?:钱)?")
 _FEN = re.compile(r"\s*分钱")
 _PER = re.compile(rf"\s*(?:/|每|一|1|(?:per|a|an)(?![a-z]))\s*(?P<unit>{_UNIT})|\s*(?P<each>each|apiece)(?![a-z])")
-_PER_BEFORE = re.compile(rf"(?:每|{_NOT_AFTER_NUMERAL}一)\s*(?P<unit>{_UNIT})\s*(?:价格?|单价)?\s*[:=]?\s*\Z")
+_PER_COUNT = re.compile(rf"\s*(?:/|每|(?<![a-z])per(?![a-z]))\s*(?=[0-9一二两三四五六七八九十])")
+_COUNT_UNIT = re.compile(rf"\s*(?P<unit>{_UNIT})(?P<half>半)?")
+_MAX_BUNDLE = 10  # 10块3斤: a larger count right after a price is the quantity (2元500斤)
+_RANGE_BEFORE = re.compile(r"(?:-|~|到|至)\s*\Z")
+_PER_BEFORE = re.compile(rf"(?:每\s*(?P<count>[0-9]+(?:\.[0-9]+)?|[两三四五六七八九十])?|{_NOT_AFTER_NUMERAL}一)"
+                         rf"\s*(?P<unit>{_UNIT})\s*(?:价格?|单价)?\s*[:=]?\s*\Z")  # 每斤, 一斤, 每3斤
 _YEN_BEFORE = re.compile(r"(?:¥|(?<![a-z])rmb|人民币)\s*\Z")
 _LABEL_BEFORE = re.compile(r"(?:收购价|价格|单价|售价|价钱|报价|要价|出价|价|(?<![a-z])(?:price|at)|@)"
                            r"\s*(?:[:=]|是|为|(?<![a-z])is)?\s*\Z")
@@ -224,6 +282,7 @@ class _Span(NamedTuple):
     unit: str | None
     approximate: bool = False
     bad: bool = False  # negative, or a spec of one item / package
+    vague: bool = False  # 几百斤: a unit, no value
 
 
 def _money(work: str, num: _Num) -> tuple[Decimal, Decimal, int] | None:
@@ -257,25 +316,29 @@ def _digit(ch: str) -> int:
 
 
 def _tail_is_not_ours(work: str, pos: int) -> bool:
-    """The digit of 五块五 belongs to the price unless a unit or more figures follow it;
-    一斤/1斤 after it is the price's own per-unit (五块五一斤)."""
+    """The digit of 五块五 belongs to the price unless a unit or more figures of its own
+    script follow it (3块500斤); 一斤/1斤 after it is the price's own per-unit (五块五一斤),
+    and a figure in the other script what the price buys (两块五3斤)."""
     if _QTY_TAIL.match(work, pos):
         return True
     nxt = work[pos:pos + 1]
     if nxt and (nxt.isdigit() or nxt in _CN_DIGITS or nxt in _CN_MULT or nxt in "零〇万.半"):
-        return not (nxt in "一1" and _PER.match(work, pos))
+        if nxt in "一1" and _PER.match(work, pos):
+            return False
+        return nxt.isdigit() == work[pos - 1].isdigit() or not (nxt.isdigit() or nxt in _CN_DIGITS)
     return False
 
 
 def _price(work: str, nums: list[_Num], i: int) -> _Span | None:
-    """The price that number i starts."""
-    num = nums[i]
+    """The price that number i starts: per one unit, so 10元/3斤 comes back as 10/3 元 per 斤."""
+    num, k = nums[i], i
     if num.value is None:
         return None
     low = None
     r = _RANGE.match(work, num.end)
     if r and i + 1 < len(nums) and nums[i + 1].start == r.end() and nums[i + 1].value is not None:
-        low, num = num.value, nums[i + 1]  # 1.5-2元/斤: the lower figure
+        low, k = num.value, i + 1  # 1.5-2元/斤: the lower figure
+        num = nums[k]
     money = _money(work, num)
     value, scale, end = money if money else (num.value, _ONE, num.end)
     start = nums[i].start
@@ -283,44 +346,106 @@ def _price(work: str, nums: list[_Num], i: int) -> _Span | None:
     start = yen.start() if yen else start
     per = _PER.match(work, end)
     unit = _UNIT_WORDS[per["unit"]] if per and per["unit"] else None
-    prefix = None if per else _before(_PER_BEFORE, work, start)
+    bundle = None if per else _bundle(work, nums, k + 1, end, money is not None)
+    prefix = None if per or bundle else _before(_PER_BEFORE, work, start)
     if prefix:
         start, unit = prefix.start(), _UNIT_WORDS[prefix["unit"]]
+        count = prefix["count"]  # 每3斤10元
+        if count:
+            bundle = _Span(start, start, Decimal(count) if count[0].isdigit() else Decimal(_cn_int(count)), unit)
+    elif money and not (per or bundle):
+        bundle = _bundle_before(work, nums, i)
+    if bundle:
+        unit, start, end = bundle.unit, min(start, bundle.start), max(end, bundle.end)
     label = _before(_LABEL_BEFORE, work, start)
     start = label.start() if label else start
     if not (money or yen):
-        if _QTY_TAIL.match(work, num.end) or not (per or prefix or label) or work[num.start] == "半":
+        if _QTY_TAIL.match(work, num.end) or not (per or bundle or prefix or label) or work[num.start] == "半":
             return None  # 每亩3000斤 is a yield; a bare 500 is no price
     end = per.end() if per else end
     if low is not None:
         value = low * scale
+    if bundle:
+        if bundle.value <= 0:
+            return None
+        value /= bundle.value
     sign = _before(_SIGN_BEFORE, work, start, 3)
-    return _Span(start, end, value, unit, low is not None, bad=sign is not None)
+    return _Span(start, end, value, unit, low is not None or num.about, bad=sign is not None)
+
+
+def _bundle(work: str, nums: list[_Num], j: int, pos: int, money: bool) -> _Span | None:
+    """What a price at ``pos`` buys when it is several units: 10元/3斤, 10 yuan per 3 jin,
+    每3斤; or, right after money words, a count of ten at most (10块3斤, 十块三斤: a market's
+    "ten yuan for three jin"; 10块500斤 is a price and a quantity)."""
+    per = _PER_COUNT.match(work, pos)
+    if per is None and not money:
+        return None
+    pos = per.end() if per else pos
+    while j < len(nums) and nums[j].start < pos:
+        j += 1
+    if j == len(nums) or nums[j].start != pos:
+        return None
+    bundle = _counted(work, nums[j], per is not None)
+    return None if bundle is None or _FIGURE_NEXT.match(work, bundle.end) else bundle  # not 10元3斤2两
+
+
+def _bundle_before(work: str, nums: list[_Num], i: int) -> _Span | None:
+    """A count of ten at most and its unit right before money words: 3斤10元."""
+    if i == 0 or _before(_SPEC_BEFORE, work, nums[i - 1].start) or _before(_RANGE_BEFORE, work, nums[i - 1].start):
+        return None
+    bundle = _counted(work, nums[i - 1], False)
+    return bundle if bundle and bundle.end == nums[i].start else None
+
+
+def _counted(work: str, num: _Num, told: bool) -> _Span | None:
+    """A count and its unit (3斤, 3斤半) as a span whose value is the count."""
+    m = _COUNT_UNIT.match(work, num.end)
+    if m is None or num.value is None or num.value <= 0 or num.about or not told and (
+            m.start("unit") != num.end or num.value > _MAX_BUNDLE):
+        return None
+    return _Span(num.start, m.end(), num.value + (_HALF if m["half"] else 0), _UNIT_WORDS[m["unit"]])
 
 
 def _quantity(work: str, nums: list[_Num], i: int) -> _Span | None:
-    """The quantity that number i starts: a number (or a range) and a unit. A spec of one
-    item or package (单果3两, 每箱20斤, 50斤/袋, 一箱360枚) comes back marked bad."""
-    num, low = nums[i], None
+    """The quantity that number i starts: a number (or a range, its lower figure) and a unit;
+    a size without a figure (几百斤) has its unit and no value. A spec of one item or package
+    (单果3两, 每箱20斤, 50斤/袋, 一箱360枚) comes back marked bad."""
+    num, k, low = nums[i], i, None
     r = _RANGE.match(work, num.end)
     if r and i + 1 < len(nums) and nums[i + 1].start == r.end() and _QTY_TAIL.match(work, nums[i + 1].end):
-        low, num = num.value, nums[i + 1]  # 300-500斤: the lower figure
+        low, k = num.value, i + 1  # 300-500斤: the lower figure
+        num = nums[k]
     m = _QTY_TAIL.match(work, num.end)
     if m is None:
         return None
-    value = low if low is not None else num.value
+    vague = nums[i].vague or num.vague
+    value = None if vague else low if low is not None else num.value
     if value is not None and m["half"]:
         value += _HALF
+    unit, end = _UNIT_WORDS[m["unit"]], m.end()
+    if value is not None and not (m["half"] or m["about"] or m["post"]):
+        value, end = _and_smaller(work, nums, k + 1, unit, value, end)
     start = nums[i].start
     about = _before(_APPROX_BEFORE, work, start)
     start = about.start() if about else start
-    approximate = bool(about or m["about"] or m["post"] or low is not None)
-    end = m.end()
+    approximate = bool(about or m["about"] or m["post"] or low is not None or nums[i].about or num.about)
     after = _SPEC_AFTER.match(work, end)
     spec = after or _before(_SPEC_BEFORE, work, start) or value == 1 and _FIGURE_NEXT.match(work, end)
     sign = _before(_SIGN_BEFORE, work, start, 3)
-    return _Span(start, after.end() if after else end, value, _UNIT_WORDS[m["unit"]], approximate,
-                 bool(spec or sign))
+    return _Span(start, after.end() if after else end, value, unit, approximate, bool(spec or sign), vague)
+
+
+def _and_smaller(work: str, nums: list[_Num], j: int, unit: str, value: Decimal, end: int) -> tuple[Decimal, int]:
+    """A smaller weight written right after a weight adds to it: 1斤2两 is 1.2斤 (10 两 to
+    the 斤), 2公斤300克 2.3公斤 — when it is less than one of the larger unit."""
+    if j == len(nums) or nums[j].start != end or nums[j].value is None or unit not in _TO_BASE:
+        return value, end
+    m = _UNIT_AT.match(work, nums[j].end)
+    smaller = _UNIT_WORDS[m[0]] if m else None
+    if smaller not in _TO_BASE or _base(smaller)[0] != _base(unit)[0]:
+        return value, end
+    part = nums[j].value * _base(smaller)[1] / _base(unit)[1]
+    return (value + part, m.end()) if 0 < part < 1 else (value, end)
 
 
 def _bare(work: str, num: _Num) -> _Span | None:
@@ -367,6 +492,25 @@ def _latin(ch: str) -> bool:
     return "a" <= ch <= "z"
 
 
+@functools.cache
+def shipped_not_products() -> tuple[str, ...]:
+    """The words of mailbox/data/not_products.csv (read once)."""
+    from mailbox.product_data import load_not_products  # the data, not Flask: the module stays pure
+
+    return tuple(row.word for row in load_not_products())
+
+
+def _key(word: str | None) -> str:
+    return " ".join(_fold(word or "").split())
+
+
+def _forms(key: str) -> list[str]:
+    """How a Latin word may also be written: run together, or in the plural."""
+    if not (key.isascii() and _latin(key[-1])):
+        return []
+    return [key.replace(" ", ""), key + "s", key + "es"] + ([key[:-1] + "ies"] if key.endswith("y") else [])
+
+
 class LexiconMatch(NamedTuple):
     start: int  # offsets in the normalized text
     end: int
@@ -374,22 +518,26 @@ class LexiconMatch(NamedTuple):
 
 
 class Lexicon:
-    """Product words (names, synonyms, local names, pinyin, English) → product codes."""
+    """Product words (names, synonyms, local names, pinyin, English) → product codes.
 
-    def __init__(self, entries: Iterable[tuple[str, str]]):
+    ``not_products`` are words that contain a product's word but name something else
+    (刺角瓜 is no 角瓜, 火鸡 no 鸡): read over, never a product, unless one of ``entries``
+    is that very word. None: the shipped list (mailbox/data/not_products.csv)."""
+
+    def __init__(self, entries: Iterable[tuple[str, str]], not_products: Iterable[str] | None = None):
+        pairs = [(_key(word), code) for word, code in entries if code]
+        pairs = [(key, code) for key, code in pairs if key and not (key.isascii() and len(key) < 2)]
         words: dict[str, str] = {}
-        plurals: list[tuple[str, str]] = []
-        for word, code in entries:
-            key = " ".join(_fold(word or "").split())
-            if not key or not code or (key.isascii() and len(key) < 2):
-                continue
+        for key, code in pairs:
             words.setdefault(key, code)  # the first code given for a word wins
-            if key.isascii() and _latin(key[-1]):
-                forms = [key.replace(" ", ""), key + "s", key + "es"]
-                forms += [key[:-1] + "ies"] if key.endswith("y") else []
-                plurals += [(form, code) for form in forms]
-        for form, code in plurals:  # potatoes, grape seedlings, cherries: forgiven, never overriding
-            words.setdefault(form, code)
+        for key, code in pairs:  # potatoes, grape seedlings, cherries: forgiven, never overriding
+            for form in _forms(key):
+                words.setdefault(form, code)
+        self._size = len(words)
+        others = [_key(word) for word in (shipped_not_products() if not_products is None else not_products)]
+        for key in filter(None, others):  # after every product word: a product word wins
+            for form in (key, *_forms(key)):
+                words.setdefault(form, "")  # "": no product
         self._words = words
         index: dict[str, set[int]] = {}
         for key in words:
@@ -397,7 +545,8 @@ class Lexicon:
         self._lengths = {ch: sorted(lengths, reverse=True) for ch, lengths in index.items()}
 
     def __len__(self) -> int:
-        return len(self._words)
+        """How many product words (plurals too)."""
+        return self._size
 
     def find(self, text: str, start: int = 0) -> LexiconMatch | None:
         """The first product word in ``text`` (normalized), the longest one where several start."""
@@ -417,14 +566,18 @@ class Lexicon:
         return None
 
     def _find(self, folded: str, start: int = 0) -> LexiconMatch | None:
-        lengths, words, n = self._lengths, self._words, len(folded)
-        for i in range(start, n):
+        lengths, words, n, i = self._lengths, self._words, len(folded), start
+        while i < n:
             for length in lengths.get(folded[i], ()):
                 if i + length > n:
                     continue
                 code = words.get(folded[i:i + length])
                 if code is not None and self._whole(folded, i, i + length):
-                    return LexiconMatch(i, i + length, code)
+                    if code:
+                        return LexiconMatch(i, i + length, code)
+                    i += length - 1  # a word that is no product: read over it
+                    break
+            i += 1
         return None
 
     @staticmethod
@@ -525,11 +678,14 @@ def parse(text: str, lexicon: Lexicon | None) -> Parsed:
     nums = _outside(nums, prices)
     quantities = _scan(work, nums, _quantity)
     qty = next((q for q in quantities if _fits(q, _base(q.unit)[1], MAX_BASE_QUANTITY)), None)
+    qty = qty or next((q for q in quantities if q.vague and not q.bad), None)
     if qty is None:
         bare = (_bare(work, n) for n in _outside(nums, quantities))
         qty = next((b for b in bare if _fits(b, _ONE, MAX_BASE_QUANTITY)), None)
     fields: dict = {}
-    if qty is not None:
+    if qty is not None and qty.vague:  # 几百斤: the unit, no figure; the words stay in the notes
+        fields.update(unit=qty.unit, base_unit=_base(qty.unit)[0], approximate=True)
+    elif qty is not None:
         taken.append((qty.start, qty.end))
         base_unit, factor = _base(qty.unit) if qty.unit else (None, _ONE)
         fields.update(quantity=_tidy(qty.value), unit=qty.unit, base_quantity=_tidy(qty.value * factor),

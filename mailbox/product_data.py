@@ -1,8 +1,8 @@
 """The product taxonomy shipped as data: market categories and NY/T 3177-2018 coded products.
 
-Pure module (no Flask, no database): reads ``data/categories.csv`` and ``data/products.csv``
-next to this file, and makes pinyin for search. ``data/README.md`` names the sources and the
-code ranges that extend the standard.
+Pure module (no Flask, no database): reads ``data/categories.csv``, ``data/products.csv`` and
+``data/not_products.csv`` next to this file, and makes pinyin for search. ``data/README.md``
+names the sources and the code ranges that extend the standard.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pypinyin import Style, lazy_pinyin
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CATEGORY_COLUMNS = ("key", "name_zh", "name_en", "synonyms")
 PRODUCT_COLUMNS = ("code", "parent", "name_zh", "name_en", "synonyms", "unit", "category", "extended")
+NOT_PRODUCT_COLUMNS = ("word", "looks_like", "is")
 
 # Where pypinyin's dictionaries misread a farm word, the reading it has in product names:
 # 参 is shēn in herbs and 海参 (never cān), 术 is zhú (白术), 茄 is qié, 鲌 is bó, 苧 is zhù.
@@ -89,6 +90,21 @@ def load_products(path: Path | None = None) -> list[ProductRow]:
         )
         for row in _read(path or DATA_DIR / "products.csv", PRODUCT_COLUMNS)
     ]
+
+
+@dataclass(frozen=True)
+class NotProductRow:
+    """A word that contains a product's word but names something else (刺角瓜 is no 角瓜)."""
+
+    word: str
+    looks_like: str  # the product word inside it
+    what: str  # what it is, for the reader
+
+
+def load_not_products(path: Path | None = None) -> list[NotProductRow]:
+    """The words the post parser reads over (``data/not_products.csv``), in file order."""
+    return [NotProductRow(word=row["word"], looks_like=row["looks_like"], what=row["is"])
+            for row in _read(path or DATA_DIR / "not_products.csv", NOT_PRODUCT_COLUMNS)]
 
 
 def pinyin(name: str) -> tuple[str, str]:

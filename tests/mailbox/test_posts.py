@@ -78,6 +78,9 @@ def test_posts_parse_shows_how_a_text_is_understood(app):
     ("杨梅 500斤 15元/斤", "杨梅"), ("猕猴桃 1000斤 4元/斤", "猕猴桃"), ("黄瓜 800斤 一块五", "黄瓜"),
     ("茄子 500斤 1元/斤", "茄子"), ("大蒜 1吨", "大蒜"), ("生姜 500斤 3块5一斤", "生姜"), ("花生 300斤", "花生"),
     ("小麦 5000斤 1.3元/斤", "小麦"), ("蜂蜜 100斤 30元/斤", "蜂蜜"),
+    # local names that start with another product's name: 鸡毛菜 is a green, not a chicken
+    ("鸡毛菜 200斤 2元/斤", "青菜"), ("奶白菜 300斤", "青菜"), ("牛心菜 1000斤 八毛", "包菜"),
+    ("羊角椒 500斤 3块", "辣椒"), ("南美白虾 300斤 25元/斤", "南美白对虾"), ("牛奶 200公斤", "生鲜乳"),
 ])
 def test_real_posts_name_the_right_product_of_the_shipped_list(app, text, product):
     from mailbox import products
@@ -112,3 +115,150 @@ def test_posts_made_before_the_upgrade_are_understood_by_the_migration(app, farm
     post = db.session.get(Post, post.id)
     assert (post.product.name_zh, post.base_quantity, post.base_price, post.region_code) == \
         ("土豆", 250, Decimal("2.4"), CHANGXI)
+
+
+# --- English words for products (migration e9c5a1f3b7d2) ----------------------------------------
+
+@pytest.mark.parametrize("text,product", [
+    ("corn", "玉米"), ("Corn 5 tons 2000 yuan/ton", "玉米"), ("sweet corn", "甜玉米"), ("corn seed", "玉米种子"),
+    ("paddy 10 tons", "稻谷"), ("rice", "大米"), ("chili", "辣椒"), ("chilies", "辣椒"), ("chillies", "辣椒"),
+    ("hot peppers", "辣椒"), ("bell peppers", "甜椒"), ("capsicum", "甜椒"), ("aubergines", "茄子"),
+    ("eggplants", "茄子"), ("cilantro", "香菜"), ("scallions", "小葱"), ("spring onions", "小葱"),
+    ("green onion", "小葱"), ("bok choy", "青菜"), ("pak choi", "青菜"), ("napa cabbage", "大白菜"),
+    ("chinese cabbage", "大白菜"), ("sweet potatoes", "红薯"), ("potatoes", "土豆"), ("peanuts", "花生"),
+    ("groundnuts", "花生"), ("soybeans", "大豆"), ("soya", "大豆"), ("pigs", "生猪"), ("hogs", "生猪"),
+    ("piglets", "仔猪"), ("cows", "牛"), ("beef cattle", "牛"), ("chickens", "鸡"), ("hens", "蛋鸡"),
+    ("geese", "鹅"), ("fish fry", "鱼苗"), ("fingerlings", "鱼苗"), ("compound fertiliser", "复合肥"),
+    ("npk fertilizer", "复合肥"), ("organic fertiliser", "有机肥"), ("tractors", "拖拉机"),
+    ("shiitake mushrooms", "香菇"), ("enoki mushroom", "金针菇"), ("black fungus", "黑木耳"),
+    ("oolong", "乌龙茶"), ("green tea", "绿茶"), ("kiwi", "猕猴桃"), ("tangerines", "橘子"),
+    ("dragon fruit", "火龙果"), ("crawfish", "小龙虾"), ("hairy crabs", "大闸蟹"), ("goji", "枸杞"),
+])
+def test_common_english_words_name_the_product(app, text, product):
+    from mailbox import products
+
+    found = products.by_code(products.understand(text).product_code)
+    assert found is not None and found.name_zh == product, (text, found and found.name_zh)
+
+
+@pytest.mark.parametrize("text", ["tea", "mushrooms", "fertilizer", "pesticide", "yam", "pepper", "eggs"])
+def test_english_words_for_a_group_or_several_products_name_none(app, text):
+    """tea, mushrooms, eggs name a category, fertilizer and pesticide a group (化肥, 农药), yam
+    and pepper several products (山药/红薯/芋头; 辣椒/甜椒/胡椒): left to the liaison point."""
+    from mailbox import products
+
+    assert products.understand(text).product_code is None
+
+
+def test_find_corn_finds_the_maize_posts(make_point, make_farmer, text_in):
+    make_point("长溪村联络点", (CHANGXI,))
+    seller, buyer = make_farmer(region_code=CHANGXI), make_farmer(region_code=CHANGXI)
+    text_in(seller.phone, "卖 玉米 5吨 2000元/吨")
+    post = only_post()
+    _response, reply = text_in(buyer.phone, "FIND corn")
+    assert f"{post.id}" in reply and "5吨" in reply, reply
+
+
+def _migration(name: str):
+    import importlib.util
+    import pathlib
+
+    path = next(pathlib.Path("migrations/versions").glob(f"{name}_*.py"))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(step) -> None:
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    with db.engine.begin() as connection, Operations.context(MigrationContext.configure(connection)):
+        step()
+    db.session.expire_all()
+
+
+def _words() -> set[tuple[int, str, str]]:
+    from mailbox.models import ProductWord
+
+    return set(db.session.execute(select(ProductWord.product_id, ProductWord.word, ProductWord.kind)).all())
+
+
+def _no_word_twice() -> None:
+    from sqlalchemy import func
+
+    from mailbox.models import ProductWord
+
+    twice = db.session.execute(select(func.lower(ProductWord.word)).group_by(func.lower(ProductWord.word))
+                               .having(func.count() > 1)).scalars().all()
+    assert twice == []
+
+
+@pytest.fixture
+def keep_the_words(app):
+    """On PostgreSQL the shipped taxonomy outlives a test: put its words back as they were."""
+    from mailbox.models import ProductWord
+
+    table = ProductWord.__table__
+    with db.engine.connect() as conn:
+        saved = [dict(row) for row in conn.execute(table.select()).mappings()]
+    yield
+    db.session.rollback()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(table.delete())
+            conn.execute(table.insert(), saved)
+
+
+def test_a_new_database_has_the_english_words_once(app):
+    """The taxonomy migration read the CSV with them; the English-words migration found
+    nothing missing, so it added nothing and wrote no audit entry."""
+    from mailbox.models import Product
+    from ruralinfo.audit.models import AuditEntry
+
+    migration = _migration("e9c5a1f3b7d2")
+    codes = {code: pid for code, pid in db.session.execute(select(Product.code, Product.id))}
+    words = {(pid, word) for pid, word, _kind in _words()}
+    missing = [(code, word) for code, english in migration.WORDS.items() for word in english
+               if (codes[code], word) not in words]
+    assert missing == []
+    _no_word_twice()
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.channel == "system")).all() == []
+
+
+def test_an_upgrade_adds_only_the_missing_words_and_the_downgrade_removes_exactly_them(app, keep_the_words):
+    from sqlalchemy import delete
+
+    from mailbox import products
+    from mailbox.models import Product, ProductWord
+    from ruralinfo.audit.models import AuditEntry
+
+    migration = _migration("e9c5a1f3b7d2")
+    english = {word for words in migration.WORDS.values() for word in words}
+    db.session.execute(delete(ProductWord).where(ProductWord.word.in_(english)))  # as before the upgrade
+    maize, dried_chili = (db.session.scalar(select(Product).where(Product.name_zh == name)) for name in ("玉米", "干辣椒"))
+    db.session.add_all([ProductWord(product_id=maize.id, word="corn", kind="synonym"),  # an administrator's
+                        ProductWord(product_id=dried_chili.id, word="Chili", kind="synonym")])  # another product's
+    db.session.commit()
+    before = _words()
+
+    _run(migration.upgrade)
+    after = _words()
+    added = after - before
+    assert before < after and len(added) == len(english) - 2
+    assert not {word for _p, word, _k in added} & {"corn", "chili"}
+    _no_word_twice()
+    assert products.understand("sweet corn").product_code == "0101039001"
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "product.synonyms_add")).all()
+    assert {e.target_id for e in entries} == {pid for pid, _w, _k in added} and all(e.channel == "system" for e in entries)
+
+    _run(migration.upgrade)  # again: nothing is missing
+    assert _words() == after
+
+    _run(migration.downgrade)
+    assert _words() == before  # the administrator's words stay
+    _run(migration.downgrade)  # again: nothing left to remove
+    assert _words() == before
+    _run(migration.upgrade)
+    assert _words() - before == {(pid, word, "synonym") for pid, word, _k in added}
