@@ -3,6 +3,7 @@ the tool a liaison or the bureau uses to see why a post did or did not match."""
 from __future__ import annotations
 
 import json
+import re
 
 import click
 from flask.cli import AppGroup
@@ -55,6 +56,9 @@ def parse_command(text: tuple[str, ...], as_json: bool) -> None:
         click.echo(f"quantity:     {found['quantity']} {parsed.unit or ''}".rstrip()
                    + (f"  = {found['base_quantity']} {parsed.base_unit}" if parsed.base_unit else "")
                    + ("  (about)" if parsed.approximate else ""))
+    elif parsed.unit is not None:  # 几百斤: a unit and a size, but no figure
+        size = _vague_size(parsed.notes, parsed.unit)
+        click.echo(f"quantity:     {size + ' ' if size else ''}{parsed.unit} (approximate, no figure)")
     else:
         click.echo("quantity:     —")
     if parsed.price is not None:
@@ -65,3 +69,19 @@ def parse_command(text: tuple[str, ...], as_json: bool) -> None:
     else:
         click.echo("price:        " + ("negotiable (面议)" if parsed.negotiable else "—"))
     click.echo(f"notes:        {parsed.notes or '—'}")
+
+
+def _vague_size(notes: str, unit: str) -> str:
+    """The words of a size without a figure as the notes keep them (几百 of 几百斤, 上千 of
+    上千斤): the first such size followed by ``unit``; "" if there is none."""
+    from mailbox.lexicon import lower_latin
+    from mailbox.post_numbers import numbers
+    from mailbox.post_units import UNIT, UNIT_WORDS
+
+    read = lower_latin(notes)  # offsets stay those of the notes
+    unit_after = re.compile(rf"\s*(?:多|来|余)?\s*({UNIT})")
+    for num in numbers(read):
+        after = unit_after.match(read, num.end) if num.vague else None
+        if after and UNIT_WORDS[after[1]] == unit:
+            return notes[num.start:num.end]
+    return ""

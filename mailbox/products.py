@@ -10,7 +10,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from mailbox.models import Product, ProductCategory, ProductWord
-from mailbox.post_parsing import Lexicon, Parsed, parse
+from mailbox.lexicon import Lexicon
+from mailbox.post_parsing import Parsed, parse
 from ruralinfo.extensions import db
 
 _CACHE = "mailbox.lexicon"

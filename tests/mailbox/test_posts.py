@@ -67,6 +67,19 @@ def test_posts_parse_shows_how_a_text_is_understood(app):
     assert "土豆" in lines and "250 公斤" in lines and "2.4 yuan/公斤" in lines
 
 
+@pytest.mark.parametrize("text, line", [
+    ("卖 土豆 几百斤", "quantity:     几百 斤 (approximate, no figure)"),
+    ("卖 土豆 上千 KG 2元/斤", "quantity:     上千 公斤 (approximate, no figure)"),
+    ("卖 苹果 每箱几十斤 几百箱", "quantity:     几百 箱 (approximate, no figure)"),
+])
+def test_posts_parse_shows_a_vague_quantity_as_its_unit_and_approximate(app, text, line):
+    result = app.test_cli_runner().invoke(args=["posts", "parse", text])
+    assert result.exit_code == 0, result.output
+    assert line in result.output.splitlines(), result.output
+    found = json.loads(app.test_cli_runner().invoke(args=["posts", "parse", text, "--json"]).output)
+    assert (found["quantity"], found["approximate"]) == (None, True)
+
+
 @pytest.mark.parametrize("text,product", [
     ("夏黑葡萄苗 两千株 3元/株", "葡萄苗"), ("葡萄苗 3000株 每株8元 品种阳光玫瑰", "葡萄苗"), ("巨峰葡萄 500斤", "葡萄"),
     ("红富士苹果 2000斤 2.5元/斤", "苹果"), ("洋芋 五百斤 一块二一斤", "土豆"), ("马铃薯 1吨", "土豆"),
