@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import DateTime, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import DateTime, and_, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
 from mailbox import products
@@ -38,37 +38,38 @@ from ruralinfo.timeutil import now_utc
 LEVELS = (12, 9, 6, 4, 2)  # village, township, county, city, province: a region code's prefixes
 
 
-def distance(code_length: int):
+def distance(code_length: int, posts=Post):
     """0 for the same village … 4 for the same province, 5 for farther or unknown, for
-    a post whose region code (bound as ``code`` and its prefixes ``code9`` …) is this long."""
+    a post whose region code (bound as ``code`` and its prefixes ``code9`` …) is this long.
+    ``posts``: the candidates (``_candidates``), Post by default."""
     if not code_length:
         return literal(5)
-    steps = [(Post.region_code == bindparam("code"), 0)]
-    steps += [(func.substr(Post.region_code, 1, n) == bindparam(f"code{n}"), level)
+    steps = [(posts.region_code == bindparam("code"), 0)]
+    steps += [(func.substr(posts.region_code, 1, n) == bindparam(f"code{n}"), level)
               for level, n in enumerate(LEVELS[1:], start=1) if n <= code_length]
     return case(*steps, else_=5)
 
 
-def price_fit(kind: str, priced: bool):
+def price_fit(kind: str, priced: bool, posts=Post):
     """0 when the prices fit (asking ≤ offered), 1 when unknown, 2 when they do not, for
     a post of ``kind`` whose normalised price (``price`` per ``price_unit``) is given or not."""
     if not priced:
         return literal(1)
     price = bindparam("price", type_=Post.base_price.type)
-    comparable = and_(Post.base_price.is_not(None), Post.base_price_unit == bindparam("price_unit"))
-    fits = Post.base_price >= price if kind == SELL else Post.base_price <= price
+    comparable = and_(posts.base_price.is_not(None), posts.base_price_unit == bindparam("price_unit"))
+    fits = posts.base_price >= price if kind == SELL else posts.base_price <= price
     return case((and_(comparable, fits), 0), (comparable, 2), else_=1)
 
 
-def quantity_fit(sized: bool):
+def quantity_fit(sized: bool, posts=Post):
     """The smaller quantity over the larger, in the same base unit (1 = perfect), else 0,
     for a post whose normalised quantity (``quantity`` in ``base_unit``) is given or not."""
     if not sized:
         return literal(0)
     mine = bindparam("quantity", type_=Post.base_quantity.type)
-    comparable = and_(Post.base_quantity > 0, Post.base_unit == bindparam("base_unit"))
-    return case((and_(comparable, Post.base_quantity <= mine), Post.base_quantity / mine),
-                (comparable, mine / func.nullif(Post.base_quantity, 0)), else_=0)
+    comparable = and_(posts.base_quantity > 0, posts.base_unit == bindparam("base_unit"))
+    return case((and_(comparable, posts.base_quantity <= mine), posts.base_quantity / mine),
+                (comparable, mine / func.nullif(posts.base_quantity, 0)), else_=0)
 
 
 def _shape(post: Post) -> tuple | None:
@@ -92,28 +93,42 @@ def _values(post: Post) -> dict:
             "price_unit": post.base_price_unit, "quantity": post.base_quantity, "base_unit": post.base_unit}
 
 
+READ = ("id", "region_code", "base_price", "base_price_unit", "base_quantity", "base_unit", "created_at")
+
+
 @cache
 def _candidates(shape: tuple):
-    """The open posts that match a post of this shape (unordered)."""
+    """The open posts that match a post of this shape, as an entity over the columns the
+    rule reads (on PostgreSQL the covering index ``ix_posts_matching`` holds them all).
+    A seller's matches are two branches, not one OR — the buyers of the product, and
+    those who asked for its category — so that each is read from its own index, the
+    product's from the index alone, without the table."""
     _kind, target, *_rest = shape
-    base = select(Post).where(Post.kind == bindparam("other"), Post.status == OPEN, Post.moderation == PUBLISHED,
-                              Post.user_id != bindparam("owner"),
-                              or_(Post.expires_at.is_(None), Post.expires_at > bindparam("now", type_=DateTime)))
+    still_open = (Post.kind == bindparam("other"), Post.status == OPEN, Post.moderation == PUBLISHED,
+                  Post.user_id != bindparam("owner"),
+                  or_(Post.expires_at.is_(None), Post.expires_at > bindparam("now", type_=DateTime)))
+
+    def branch(*where):
+        return select(*(getattr(Post, column) for column in READ)).where(*still_open, *where)
+
     if target == "in-category":  # 买 水果: any product of the category
-        return base.where(Post.product_id.in_(select(Product.id).where(Product.category_id == bindparam("category"))))
-    same = Post.product_id == bindparam("product")
-    if target == "category":  # a sell post also matches the buyers who asked for its category
-        same = or_(same, and_(Post.product_id.is_(None), Post.category_id == bindparam("category")))
-    return base.where(same)
+        rows = branch(Post.product_id.in_(select(Product.id).where(Product.category_id == bindparam("category"))))
+    elif target == "category":  # a sell post also matches the buyers who asked for its category
+        rows = union_all(branch(Post.product_id == bindparam("product")),
+                         branch(Post.product_id.is_(None), Post.category_id == bindparam("category")))
+    else:
+        rows = branch(Post.product_id == bindparam("product"))
+    return aliased(Post, rows.subquery("candidates"), adapt_on_names=True)
 
 
 @cache
 def _ranking(shape: tuple, limit: int):
     """Ids of the best ``limit`` matches, best first, each with the number of all matches."""
     kind, _target, code_length, priced, sized = shape
-    return (_candidates(shape).with_only_columns(Post.id, func.count().over())
-            .order_by(distance(code_length), price_fit(kind, priced), quantity_fit(sized).desc(),
-                      Post.created_at.desc(), Post.id.desc()).limit(limit))
+    posts = _candidates(shape)
+    return (select(posts.id, func.count().over())
+            .order_by(distance(code_length, posts), price_fit(kind, priced, posts),
+                      quantity_fit(sized, posts).desc(), posts.created_at.desc(), posts.id.desc()).limit(limit))
 
 
 def best(post: Post, limit: int = 3) -> tuple[int, list[Post]]:
@@ -136,7 +151,7 @@ def count(post: Post) -> int:
     shape = _shape(post)
     if shape is None:
         return 0
-    return db.session.scalar(_candidates(shape).with_only_columns(func.count(Post.id)), _values(post))
+    return db.session.scalar(select(func.count(_candidates(shape).id)), _values(post))
 
 
 def _load(ids: list[int]) -> list[Post]:
