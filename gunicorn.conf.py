@@ -12,3 +12,16 @@ accesslog = "-"
 # Request lines only: ID numbers never travel in URLs, and bodies are never logged.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# The garbage collector: what a worker has loaded (the app, its modules, the compiled
+# statements) is set aside from its scans, and it scans after 20,000 new objects rather
+# than 700. A request makes many short-lived objects and few cycles: the same requests
+# take 10–15% less CPU (bench/webhook_latency.py).
+GC_THRESHOLD = (20_000, 20, 20)
+
+
+def post_worker_init(worker):
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)

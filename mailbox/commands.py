@@ -98,9 +98,25 @@ def mine(inbound: commands.Inbound, _rest: str) -> str:
     def ok(text: str) -> bool:
         return segments.fits(text, MY_SEGMENTS, sms.signature())
 
-    shown_posts = max((k for k in range(len(posts) + 1) if ok(render(k, 0))), default=0)
-    shown_letters = max((m for m in range(len(unread) + 1) if ok(render(shown_posts, m))), default=0)
+    shown_posts = _most(len(posts), lambda k: ok(render(k, 0)))
+    shown_letters = _most(len(unread), lambda m: ok(render(shown_posts, m)))
     return render(shown_posts, shown_letters)
+
+
+def _most(n: int, fits) -> int:
+    """The largest k in 0…n for which ``fits(k)`` (0 when none), in a few tries however
+    long the list: all n first (no "and N more" then, which may make it shorter), then
+    by halving — below n, showing one more item never makes the text shorter."""
+    if fits(n):
+        return n
+    low, high = 0, n - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _my_text(posts: list[str], shown_posts: int, letters: list[str], shown_letters: int, chinese: bool) -> str:

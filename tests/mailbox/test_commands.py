@@ -170,3 +170,22 @@ def test_a_thousand_deliveries_with_repeats_give_exactly_the_right_posts_and_let
     assert db.session.scalar(select(func.count(Letter.id))) == expected_letters
     assert db.session.scalar(select(func.count(InboundMessage.id))) == 700
     assert sorted(p.text for p in posts()) == sorted(b[2:] for _, _, b in originals if b[0] in "卖买")
+
+
+def test_my_shows_as_many_items_as_fit_in_a_few_tries():
+    """`_most` finds what the one-by-one count found: every k up to the limit fits, and
+    all n may fit when n−1 does not (no "and 1 more" to say)."""
+    from mailbox.commands import _most
+
+    for n in range(0, 30):
+        for limit in range(0, n + 1):
+            tried = []
+
+            def fits(k, limit=limit, n=n, tried=tried):
+                tried.append(k)
+                return k <= limit or k == n == limit + 1
+
+            expected = max(k for k in range(n + 1) if fits(k))
+            tried.clear()
+            assert _most(n, fits) == expected
+            assert len(tried) <= 7
