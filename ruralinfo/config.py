@@ -56,6 +56,12 @@ def defaults(instance_path: str) -> dict:
         "POST_MODERATION": "none",  # or "before": every post waits for the bureau or its liaison point
         "POST_BANNED_WORDS": "",  # ";"-separated: a post with one of them waits for the bureau
         "SMS_RETRY_DELAY": 30,
+        "SMS_RATE": 10,  # texts a second per gateway, shared by every worker
+        "SMS_PRICE": "0.045",  # per segment, in SMS_CURRENCY
+        "SMS_CURRENCY": "CNY",
+        "BROADCAST_DAILY_CAP": 2,  # routine notices a person a day (the excess waits a day)
+        "BROADCAST_APPROVAL_THRESHOLD": 500,  # more recipients than this need a second person's approval
+        "BROADCAST_MAX_HOURS": 6,  # a broadcast that would take longer to send is blocked
         "SMS_MAX_ATTEMPTS": 5,
         "PASSWORD_HASH_METHOD": "scrypt",
         "LOGIN_MAX_FAILURES": 5,

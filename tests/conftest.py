@@ -82,7 +82,8 @@ def _reset_postgres(url: str) -> None:
     """Empty what tests write, keep the migrated schema and the shipped regions."""
     from sqlalchemy import create_engine
 
-    keep = {"alembic_version", "regions", "product_categories", "products", "product_words"}  # shipped data
+    keep = {"alembic_version", "regions", "product_categories", "products", "product_words",
+            "broadcast_topics"}  # shipped data
     tables = [t.name for t in db.metadata.sorted_tables if t.name not in keep]
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:

@@ -1,0 +1,75 @@
+"""Broadcasts of agricultural notices: the topics they are about, the notice itself
+with whom it is for, and its recipients, planned once as rows."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ruralinfo.extensions import db
+from ruralinfo.timeutil import now_utc
+
+# A broadcast's status (the API speaks these words too).
+DRAFT, PENDING_APPROVAL, SCHEDULED, SENDING, PAUSED, DONE, CANCELLED = (
+    "draft", "pending_approval", "scheduled", "sending", "paused", "done", "cancelled")
+# A recipient's state before and besides its text's own status in the outbox.
+PLANNED, OPTED_OUT, QUEUED_TEXT = "planned", "opted_out", "queued"
+
+
+class Topic(db.Model):
+    """What a broadcast is about (天气, 病虫害 …): farmers can leave or join one."""
+
+    __tablename__ = "broadcast_topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)  # weather, pests …: for the API and STOP words
+    name_zh: Mapped[str] = mapped_column(String(20), unique=True)
+    name_en: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def label(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_zh
+
+
+class Broadcast(db.Model):
+    """One notice to many: its text in Chinese (and English), its topic, whom it is
+    for (``audience``, as chosen: see ``ruralinfo.broadcasts.audience``), and when."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    topic_id: Mapped[int] = mapped_column(ForeignKey("broadcast_topics.id"), index=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    audience: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)
+    send_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, index=True)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    planned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    recipient_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    topic = relationship("Topic")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    approved_by = relationship("User", foreign_keys=[approved_by_id])
+
+
+class Recipient(db.Model):
+    """One phone a broadcast goes to: planned in one statement for all of them, then
+    sent in batches. A person reached twice by the rules, or two rules naming one
+    phone, is one row (unique per broadcast and phone)."""
+
+    __tablename__ = "broadcast_recipients"
+    __table_args__ = (UniqueConstraint("broadcast_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    state: Mapped[str] = mapped_column(String(16), default=PLANNED)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("sms_outbox.id"))
