@@ -29,6 +29,11 @@ def _redis():
     return ext["redis"]
 
 
+def redis_connection():
+    """The app's Redis connection, shared by the jobs and what else needs Redis (REDIS_URL set)."""
+    return _redis()
+
+
 def queue():
     from rq import Queue
 

@@ -21,7 +21,7 @@ from ruralinfo.extensions import db
 from ruralinfo.sms import gateways, inbound, services, status
 from ruralinfo.sms.gateways import GatewayError, SendOutcomeUnknown, SendResult
 from ruralinfo.accounts.models import User
-from ruralinfo.sms.models import ESSENTIAL, FAILED, QUEUED, SENDING, UNKNOWN, OutboundMessage
+from ruralinfo.sms.models import BROADCAST, ESSENTIAL, FAILED, QUEUED, SENDING, UNKNOWN, OutboundMessage
 from ruralinfo.timeutil import now_utc
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,8 @@ def sweep(now: datetime | None = None, limit: int | None = None) -> SweepReport:
     ids = {}
     for state in (QUEUED, UNKNOWN):
         query = select(OutboundMessage.id).where(and_(OutboundMessage.status == state, due))
+        if state == QUEUED:  # a broadcast's texts go at the shared rate, by its own job (broadcasts.sending)
+            query = query.where(OutboundMessage.kind != BROADCAST)
         ids[state] = db.session.scalars(query.order_by(OutboundMessage.id).limit(limit)).all()
     db.session.commit()
     for message_id in ids[QUEUED]:

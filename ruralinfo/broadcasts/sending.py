@@ -1,0 +1,127 @@
+"""Sending a planned broadcast: batches of recipients become outbox texts, then each
+text goes to the gateway at the shared rate (``rate``), through the SMS channel's
+own guarded send (``ruralinfo.sms.tasks.send_message``: claimed before it goes, so
+never sent twice).
+
+A batch is taken in one transaction — its recipients marked queued and their texts
+written together — so a worker killed at any moment leaves each recipient either
+still planned or with its text in the outbox. The job that takes over (``run`` is
+safe to run twice, and on several workers at once) first sends the broadcast's
+texts still queued, then takes the next batch; a text the killed worker was sending
+is the SMS channel's to settle (looked up at the provider, never sent again).
+A broadcast that is paused or cancelled stops between two texts.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, case, func, insert, literal, select, update
+
+from ruralinfo.broadcasts import rate
+from ruralinfo.broadcasts.models import PLANNED, QUEUED_TEXT, SENDING, Broadcast, Recipient
+from ruralinfo.extensions import db
+from ruralinfo.sms import gateways, segments
+from ruralinfo.sms import services as sms
+from ruralinfo.sms.models import BROADCAST, QUEUED, OutboundMessage
+from ruralinfo.timeutil import now_utc
+
+BATCH = 200  # recipients a worker takes at once
+
+
+def cause(broadcast_id: int) -> str:
+    """What the broadcast's outbox texts are marked with."""
+    return f"broadcast:{broadcast_id}"
+
+
+def run(broadcast_id: int) -> int:
+    """The job: send what is left of broadcast ``broadcast_id`` while it is sending.
+    Returns how many texts this run handed to the gateway."""
+    handed = 0
+    while True:
+        queued = _queued_texts(broadcast_id) or _take_batch(broadcast_id)
+        if not queued:
+            return handed
+        for message_id in queued:
+            if not _still_sending(broadcast_id):
+                return handed
+            rate.wait_turn(gateways.current().name)
+            _send(message_id)
+            handed += 1
+
+
+def _send(message_id: int) -> None:
+    from ruralinfo.sms import tasks
+
+    tasks.send_message(message_id)
+
+
+def _still_sending(broadcast_id: int) -> bool:
+    status = db.session.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id))
+    db.session.commit()
+    return status == SENDING
+
+
+def _queued_texts(broadcast_id: int) -> list[int]:
+    """The broadcast's texts in the outbox that nobody has sent yet (a worker stopped)."""
+    ids = db.session.scalars(select(OutboundMessage.id).where(
+        OutboundMessage.cause == cause(broadcast_id), OutboundMessage.status == QUEUED)
+        .order_by(OutboundMessage.id).limit(BATCH)).all()
+    db.session.commit()
+    return list(ids)
+
+
+def _take_batch(broadcast_id: int) -> list[int]:
+    """Turn the next planned recipients into outbox texts, in one transaction: their
+    ids, or [] when none are left (or the broadcast is no longer sending)."""
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    if broadcast is None or broadcast.status != SENDING:
+        db.session.rollback()
+        return []
+    taking = (select(Recipient.id).where(Recipient.broadcast_id == broadcast_id, Recipient.state == PLANNED)
+              .order_by(Recipient.id).limit(BATCH))
+    if db.engine.dialect.name == "postgresql":
+        taking = taking.with_for_update(skip_locked=True)  # two workers take two batches
+    # claimed first, by the guarded state change: a worker that read the same rows gets none of them
+    ids = db.session.scalars(update(Recipient).where(Recipient.id.in_(taking.scalar_subquery()),
+                                                     Recipient.state == PLANNED)
+                             .values(state=QUEUED_TEXT).returning(Recipient.id)
+                             .execution_options(synchronize_session=False)).all()
+    if not ids:
+        db.session.commit()
+        return []
+    texts = _texts(broadcast)
+    chosen = Recipient.id.in_(ids)
+    body = case((Recipient.language == "en", literal(texts["en"][0])), else_=literal(texts["zh"][0]))
+    counted = case((Recipient.language == "en", literal(texts["en"][1])), else_=literal(texts["zh"][1]))
+    encoding = case((Recipient.language == "en", literal(texts["en"][2])), else_=literal(texts["zh"][2]))
+    now = now_utc()
+    db.session.execute(insert(OutboundMessage).from_select(
+        ["to", "user_id", "body", "segments", "encoding", "kind", "cause", "status", "gateway", "attempts",
+         "last_error", "created_at", "updated_at"],
+        select(Recipient.phone, Recipient.user_id, body, counted, encoding, literal(BROADCAST),
+               literal(cause(broadcast_id)), literal(QUEUED), literal(""), literal(0), literal(""), literal(now),
+               literal(now)).where(chosen)))
+    text_of = (select(OutboundMessage.id).where(OutboundMessage.cause == cause(broadcast_id),
+                                                OutboundMessage.to == Recipient.phone).scalar_subquery())
+    db.session.execute(update(Recipient).where(chosen).values(message_id=text_of)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    return list(db.session.scalars(select(Recipient.message_id).where(chosen).order_by(Recipient.id)))
+
+
+def _texts(broadcast: Broadcast) -> dict[str, tuple[str, int, str]]:
+    """The text each language gets (English falls back to Chinese), with its segments
+    and encoding."""
+    result = {}
+    for language, body in (("zh", broadcast.body), ("en", broadcast.body_en or broadcast.body)):
+        counted = segments.count(body, sms.signature())
+        result[language] = (body, counted.segments, counted.encoding)
+    return result
+
+
+def progress(broadcast_id: int) -> dict[str, int]:
+    """Recipients by where they are: planned, opted out, and their texts' statuses."""
+    rows = db.session.execute(
+        select(func.coalesce(OutboundMessage.status, Recipient.state), func.count())
+        .select_from(Recipient).outerjoin(OutboundMessage, and_(OutboundMessage.id == Recipient.message_id))
+        .where(Recipient.broadcast_id == broadcast_id)
+        .group_by(func.coalesce(OutboundMessage.status, Recipient.state))).all()
+    return {state: number for state, number in rows}

@@ -1,0 +1,185 @@
+"""Sending a planned broadcast: every recipient exactly once, in their language; a
+worker that stops at any point loses nothing and sends nothing twice; pausing stops
+between two texts; the shared rate spaces the texts of every worker."""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import select
+
+from ruralinfo.broadcasts import audience as audiences
+from ruralinfo.broadcasts import planning, rate, sending
+from ruralinfo.broadcasts.audience import Rules
+from ruralinfo.broadcasts.models import PAUSED, SENDING, Broadcast, Recipient, Topic
+from ruralinfo.extensions import db
+from ruralinfo.sms.gateways import SendResult
+from ruralinfo.sms.models import SENT, OutboundMessage
+from tests.conftest import CHANGXI, WUXINGDIAN
+
+REDIS = os.environ.get("TEST_REDIS_URL")
+
+
+@dataclass
+class CountingGateway:
+    """A gateway that accepts every text at once and keeps what it received."""
+
+    name: str = "counting"
+    received: list[tuple[str, str]] = field(default_factory=list)
+    after_each: object = None  # called after each text (to pause a broadcast mid-way)
+
+    def send(self, to: str, body: str, callback_url: str | None) -> SendResult:
+        self.received.append((to, body))
+        if self.after_each:
+            self.after_each(len(self.received))
+        return SendResult(provider_id=f"counting-{len(self.received)}", status=SENT)
+
+    def find(self, *args, **kwargs):
+        return None
+
+
+@pytest.fixture
+def gateway(app):
+    app.config.update(SMS_RATE=100_000, SMS_SIGNATURE="【农业局】")
+    counting = CountingGateway()
+    app.extensions["sms_gateway"] = counting
+    return counting
+
+
+@pytest.fixture
+def farmers(app, make_farmer):
+    names = iter("赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许")
+    people = [make_farmer(region_code=(CHANGXI, WUXINGDIAN)[n % 2], name=next(names) + "小明", groups=("茶叶",))
+              for n in range(12)]
+    people[0].language = "en"
+    people[1].sms_opt_out = True
+    db.session.commit()
+    return people
+
+
+def sending_broadcast(body="明晨有霜冻，请注意茶园防冻。", body_en="Frost tomorrow morning: protect the tea.") -> Broadcast:
+    topic = db.session.scalar(select(Topic).where(Topic.key == "weather"))
+    broadcast = Broadcast(body=body, body_en=body_en, topic=topic,
+                          audience=audiences.clean(Rules(groups=["茶叶"])).to_json())
+    db.session.add(broadcast)
+    db.session.flush()
+    planning.plan(broadcast)
+    broadcast.status = SENDING
+    db.session.commit()
+    return broadcast
+
+
+def test_every_recipient_gets_one_text_in_their_language(app, gateway, farmers, monkeypatch):
+    monkeypatch.setattr(sending, "BATCH", 5)  # several batches
+    broadcast = sending_broadcast()
+    assert sending.run(broadcast.id) == 11
+    phones = [to for to, _body in gateway.received]
+    assert sorted(phones) == sorted(p.phone for p in farmers if not p.sms_opt_out)  # each once, not the opted-out
+    bodies = dict(gateway.received)
+    assert bodies[farmers[0].phone] == "【农业局】Frost tomorrow morning: protect the tea."
+    assert bodies[farmers[2].phone] == "【农业局】明晨有霜冻，请注意茶园防冻。"
+    assert sending.progress(broadcast.id) == {"sent": 11, "opted_out": 1}
+    assert sending.run(broadcast.id) == 0  # run again: nothing left, nothing twice
+
+
+@pytest.mark.parametrize("sent_before_stopping", [0, 1, 4])
+def test_a_worker_stopped_after_taking_a_batch_loses_nothing_and_sends_nothing_twice(
+        app, gateway, farmers, monkeypatch, sent_before_stopping):
+    monkeypatch.setattr(sending, "BATCH", 5)
+    broadcast_id = sending_broadcast().id
+    taken = sending._take_batch(broadcast_id)  # the worker took a batch: texts in the outbox …
+    for message_id in taken[:sent_before_stopping]:
+        sending._send(message_id)  # … sent some of them, and was killed
+    db.session.remove()
+    assert sending.run(broadcast_id) == 11 - sent_before_stopping  # the job that takes over
+    phones = [to for to, _body in gateway.received]
+    assert len(phones) == len(set(phones)) == 11
+
+
+def test_two_workers_at_once_send_each_text_once(app, gateway, farmers, monkeypatch):
+    monkeypatch.setattr(sending, "BATCH", 2)
+    broadcast_id = sending_broadcast().id
+    errors = []
+
+    def work():
+        with app.app_context():
+            try:
+                sending.run(broadcast_id)
+            except Exception as err:  # noqa: BLE001 - reported below
+                errors.append(err)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    phones = [to for to, _body in gateway.received]
+    assert not errors and len(phones) == len(set(phones)) == 11
+
+
+def test_a_paused_broadcast_stops_between_two_texts_and_goes_on_when_resumed(app, gateway, farmers):
+    broadcast = sending_broadcast()
+
+    def pause_after_four(count):
+        if count == 4:
+            db.session.execute(Broadcast.__table__.update().values(status=PAUSED))
+            db.session.commit()
+
+    gateway.after_each = pause_after_four
+    assert sending.run(broadcast.id) == 4
+    gateway.after_each = None
+    db.session.execute(Broadcast.__table__.update().values(status=SENDING))
+    db.session.commit()
+    assert sending.run(broadcast.id) == 7
+    phones = [to for to, _body in gateway.received]
+    assert len(phones) == len(set(phones)) == 11
+
+
+def test_the_generic_sweep_leaves_a_broadcasts_texts_to_its_own_job(app, gateway, farmers):
+    from ruralinfo.sms import tasks
+
+    broadcast = sending_broadcast()
+    taken = sending._take_batch(broadcast.id)
+    tasks.sweep()
+    assert gateway.received == []  # not sent around the shared rate
+    assert db.session.scalar(select(OutboundMessage.status).where(OutboundMessage.id == taken[0])) == "queued"
+
+
+def _slots(app, workers: int, each: int) -> list[float]:
+    slots, lock = [], threading.Lock()
+
+    def work():
+        with app.app_context():
+            for _ in range(each):
+                slot, _now = rate.take("counting")
+                with lock:
+                    slots.append(slot)
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return sorted(slots)
+
+
+@pytest.mark.parametrize("shared", ["process", pytest.param("redis", marks=pytest.mark.skipif(
+    not REDIS, reason="TEST_REDIS_URL is not set (.ci/run sets it)"))])
+def test_the_rate_spaces_every_workers_texts_so_no_second_holds_more(app_config, shared, request):
+    if shared == "redis":
+        app_config["REDIS_URL"] = REDIS
+    app = request.getfixturevalue("app")
+    app.config["SMS_RATE"] = 50
+    if shared == "redis":
+        from ruralinfo import jobs
+
+        jobs.redis_connection().delete("ruralinfo:sms-rate:counting")
+    slots = _slots(app, workers=4, each=30)
+    assert len(slots) == 120
+    gaps = [later - earlier for earlier, later in zip(slots, slots[1:])]
+    assert min(gaps) >= 1 / 50 - 1e-6  # evenly spaced: any one second holds at most 50
+    assert max(sum(1 for s in slots if start <= s < start + 1) for start in slots) <= 50
