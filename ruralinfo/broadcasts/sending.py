@@ -9,7 +9,8 @@ still planned or with its text in the outbox. The job that takes over (``run`` i
 safe to run twice, and on several workers at once) first sends the broadcast's
 texts still queued, then takes the next batch; a text the killed worker was sending
 is the SMS channel's to settle (looked up at the provider, never sent again).
-A broadcast that is paused or cancelled stops between two texts.
+A broadcast that is paused or cancelled stops between two texts, and so does a
+routine one when the quiet hours begin.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy import and_, case, func, insert, literal, select, update
 from ruralinfo.broadcasts import rate
 from ruralinfo.broadcasts.models import PLANNED, QUEUED_TEXT, SENDING, Broadcast, Recipient
 from ruralinfo.extensions import db
-from ruralinfo.sms import gateways, segments
+from ruralinfo.sms import gateways, quiet, segments
 from ruralinfo.sms import services as sms
 from ruralinfo.sms.models import BROADCAST, QUEUED, OutboundMessage
 from ruralinfo.timeutil import now_utc
@@ -36,11 +37,13 @@ def run(broadcast_id: int) -> int:
     Returns how many texts this run handed to the gateway."""
     handed = 0
     while True:
+        if not may_send(broadcast_id):
+            return handed
         queued = _queued_texts(broadcast_id) or _take_batch(broadcast_id)
         if not queued:
             return handed
         for message_id in queued:
-            if not _still_sending(broadcast_id):
+            if not may_send(broadcast_id):
                 return handed
             rate.wait_turn(gateways.current().name)
             _send(message_id)
@@ -53,10 +56,12 @@ def _send(message_id: int) -> None:
     tasks.send_message(message_id)
 
 
-def _still_sending(broadcast_id: int) -> bool:
-    status = db.session.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id))
+def may_send(broadcast_id: int) -> bool:
+    """Sending, and not a routine notice in the quiet hours (it waits for the morning,
+    when the sweep takes it up again; an urgent alert goes day and night)."""
+    row = db.session.execute(select(Broadcast.status, Broadcast.urgent).where(Broadcast.id == broadcast_id)).first()
     db.session.commit()
-    return status == SENDING
+    return row is not None and row.status == SENDING and (row.urgent or quiet.held_until() is None)
 
 
 def _queued_texts(broadcast_id: int) -> list[int]:
@@ -66,6 +71,12 @@ def _queued_texts(broadcast_id: int) -> list[int]:
         .order_by(OutboundMessage.id).limit(BATCH)).all()
     db.session.commit()
     return list(ids)
+
+
+def texts_left(broadcast_id: int) -> bool:
+    """Whether any of the broadcast's texts waits in the outbox."""
+    return db.session.scalar(select(OutboundMessage.id).where(
+        OutboundMessage.cause == cause(broadcast_id), OutboundMessage.status == QUEUED).limit(1)) is not None
 
 
 def _take_batch(broadcast_id: int) -> list[int]:

@@ -1,0 +1,195 @@
+"""Every rule of a broadcast's life, for the bureau's pages, the JSON API and the CLI
+alike: compose, submit (planned at once, so its size is known), approve, pause,
+resume, cancel — each step audited.
+
+A broadcast to more than ``BROADCAST_APPROVAL_THRESHOLD`` recipients, and every
+urgent one, waits for a second person with the approver role; the one who made it
+cannot approve it. Sending runs in the background (RQ jobs, or a thread of this
+process without Redis): no request waits for it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ruralinfo import jobs
+from ruralinfo.accounts import roles
+from ruralinfo.audit import services as audit
+from ruralinfo.broadcasts import audience as audiences
+from ruralinfo.broadcasts import planning, sending
+from ruralinfo.broadcasts.models import (CANCELLED, DONE, DRAFT, PAUSED, PENDING_APPROVAL, PLANNED, SCHEDULED,
+                                         SENDING, Broadcast, Recipient, Topic)
+from ruralinfo.errors import FieldErrors
+from ruralinfo.extensions import db
+from ruralinfo.timeutil import now_utc
+
+log = logging.getLogger(__name__)
+MAX_BODY = 500  # characters: a notice longer than this is no text message
+STATUS_LABELS = {DRAFT: _l("draft"), PENDING_APPROVAL: _l("waiting for approval"), SCHEDULED: _l("scheduled"),
+                 SENDING: _l("sending"), PAUSED: _l("paused"), DONE: _l("done"), CANCELLED: _l("cancelled")}
+
+
+class BroadcastError(FieldErrors):
+    """A broadcast cannot be made or moved as asked."""
+
+
+def create(*, actor, body: str, topic: str, audience: audiences.Audience, body_en: str = "", urgent: bool = False,
+           send_at: datetime | None = None, channel: str = audit.WEB) -> Broadcast:
+    """A draft broadcast (committed). ``topic`` is a topic's key or Chinese name;
+    ``send_at`` is aware or naive UTC, and not in the past."""
+    errors: dict[str, str] = {}
+    body, body_en = " ".join((body or "").split()), " ".join((body_en or "").split())
+    if not body:
+        errors["body"] = str(_l("Write the notice first."))
+    for field, text in (("body", body), ("body_en", body_en)):
+        if len(text) > MAX_BODY:
+            errors[field] = str(_l("At most %(n)s characters.", n=MAX_BODY))
+    found = db.session.scalar(select(Topic).where(Topic.active.is_(True), (Topic.key == topic) | (Topic.name_zh == topic)))
+    if found is None:
+        errors["topic"] = str(_l("Choose a topic."))
+    when = _utc(send_at)
+    if when is not None and when < now_utc():
+        errors["send_at"] = str(_l("This time has passed."))
+    if errors:
+        raise BroadcastError(errors)
+    broadcast = Broadcast(body=body, body_en=body_en, topic=found, urgent=urgent, audience=audience.to_json(),
+                          status=DRAFT, send_at=when, created_by_id=actor.id)
+    db.session.add(broadcast)
+    db.session.flush()
+    audit.record("broadcast.create", broadcast, actor=actor, channel=channel,
+                 details={"urgent": urgent, "topic": found.key})
+    db.session.commit()
+    return broadcast
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def needs_approval(broadcast: Broadcast) -> bool:
+    return broadcast.urgent or broadcast.recipient_count > int(current_app.config["BROADCAST_APPROVAL_THRESHOLD"])
+
+
+def submit(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcast:
+    """Plan the recipients; then it waits for approval, or for its time, or goes."""
+    _require(broadcast, DRAFT)
+    if planning.preview(audiences.Audience.from_json(broadcast.audience), broadcast.body,
+                        broadcast.body_en).too_long:
+        raise BroadcastError({"audience": str(_l("Sending would take longer than %(h)s hours: choose fewer "
+                                                 "recipients, or split the notice.",
+                                                 h=current_app.config["BROADCAST_MAX_HOURS"]))})
+    planning.plan(broadcast)
+    audit.record("broadcast.submit", broadcast, actor=actor, channel=channel,
+                 details={"recipients": broadcast.recipient_count})
+    if needs_approval(broadcast):
+        broadcast.status = PENDING_APPROVAL
+        db.session.commit()
+        return broadcast
+    return _release(broadcast)
+
+
+def approve(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcast:
+    """A second person with the approver role lets it go."""
+    _require(broadcast, PENDING_APPROVAL)
+    if not actor.has_role(roles.APPROVER):
+        raise BroadcastError({"approver": str(_l("Only an approver can approve a broadcast."))})
+    if actor.id == broadcast.created_by_id:
+        raise BroadcastError({"approver": str(_l("Another person must approve what you made."))})
+    broadcast.approved_by_id, broadcast.approved_at = actor.id, now_utc()
+    audit.record("broadcast.approve", broadcast, actor=actor, channel=channel)
+    return _release(broadcast)
+
+
+def pause(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcast:
+    _require(broadcast, SENDING, SCHEDULED)
+    return _move(broadcast, PAUSED, "broadcast.pause", actor, channel)
+
+
+def resume(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcast:
+    _require(broadcast, PAUSED)
+    audit.record("broadcast.resume", broadcast, actor=actor, channel=channel)
+    return _release(broadcast)
+
+
+def cancel(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcast:
+    """Nothing more goes out; what was sent stays sent."""
+    _require(broadcast, DRAFT, PENDING_APPROVAL, SCHEDULED, SENDING, PAUSED)
+    return _move(broadcast, CANCELLED, "broadcast.cancel", actor, channel)
+
+
+def _require(broadcast: Broadcast, *states: str) -> None:
+    if broadcast.status not in states:
+        raise BroadcastError({"status": str(_l("Not possible now: the broadcast is %(status)s.",
+                                               status=STATUS_LABELS[broadcast.status]))})
+
+
+def _move(broadcast: Broadcast, status: str, action: str, actor, channel: str) -> Broadcast:
+    broadcast.status = status
+    audit.record(action, broadcast, actor=actor, channel=channel)
+    db.session.commit()
+    return broadcast
+
+
+def _release(broadcast: Broadcast) -> Broadcast:
+    """Scheduled when its time is still to come, else sending at once (committed)."""
+    if broadcast.send_at is not None and broadcast.send_at > now_utc():
+        broadcast.status = SCHEDULED
+        db.session.commit()
+        return broadcast
+    broadcast.status = SENDING
+    db.session.commit()
+    start(broadcast.id)
+    return broadcast
+
+
+def start(broadcast_id: int) -> None:
+    """Send in the background: an RQ job, or without Redis a thread of this process
+    (the sweep takes over if the process stops)."""
+    if current_app.config.get("REDIS_URL"):
+        try:
+            jobs.enqueue(send, broadcast_id)
+            return
+        except jobs.JobQueueUnavailable:
+            log.warning("broadcast %s: job queue unavailable, sending from this process", broadcast_id)
+    app = current_app._get_current_object()
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                send(broadcast_id)
+            finally:
+                db.session.remove()
+
+    threading.Thread(target=work, name=f"broadcast-{broadcast_id}", daemon=True).start()
+
+
+def send(broadcast_id: int) -> None:
+    """The job: send what is left, and mark the broadcast done when nothing is."""
+    sending.run(broadcast_id)
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    left = db.session.scalar(select(Recipient.id).where(Recipient.broadcast_id == broadcast_id,
+                                                        Recipient.state == PLANNED).limit(1))
+    if broadcast is not None and broadcast.status == SENDING and left is None and not sending.texts_left(broadcast_id):
+        broadcast.status = DONE
+    db.session.commit()
+
+
+def sweep() -> int:
+    """Start the scheduled broadcasts whose time has come, and take up the ones left
+    sending (a stopped worker or process). Returns how many were started."""
+    due = db.session.scalars(select(Broadcast.id).where(Broadcast.status == SCHEDULED,
+                                                        Broadcast.send_at <= now_utc())).all()
+    for broadcast_id in due:
+        db.session.get(Broadcast, broadcast_id).status = SENDING
+    waiting = db.session.scalars(select(Broadcast.id).where(Broadcast.status == SENDING)).all()
+    db.session.commit()
+    for broadcast_id in waiting:  # a second sender alongside a live one is safe: each takes its own batches
+        start(broadcast_id)
+    return len(due)

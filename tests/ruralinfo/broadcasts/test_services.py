@@ -1,0 +1,137 @@
+"""A broadcast's life: approval by a second person above the threshold and for every
+urgent alert, pause/resume/cancel, routine notices waiting out the quiet hours,
+bad input refused with nothing changed, every step audited."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from ruralinfo.accounts import roles
+from ruralinfo.audit.models import AuditEntry
+from ruralinfo.broadcasts import audience as audiences
+from ruralinfo.broadcasts import services
+from ruralinfo.broadcasts.audience import Rules
+from ruralinfo.broadcasts.models import (CANCELLED, DONE, PAUSED, PENDING_APPROVAL, SCHEDULED, SENDING, Broadcast)
+from ruralinfo.extensions import db
+from ruralinfo.sms.models import BROADCAST, OutboundMessage
+from tests.conftest import CHANGXI
+
+NOTICE = "明天上午9点在村委会举办葡萄栽培培训。"
+
+
+@pytest.fixture
+def bureau(app, make_staff, make_farmer, monkeypatch):
+    """A clerk, an approver, three grape growers; sending runs in the test's own thread."""
+    app.config.update(QUIET_HOURS="", SMS_RATE=100_000, BROADCAST_APPROVAL_THRESHOLD=2)
+    monkeypatch.setattr(services, "start", services.send)  # at once, here (start's thread: its own test)
+    names = iter("赵钱孙")
+    farmers = [make_farmer(region_code=CHANGXI, name=next(names) + "春生", groups=("葡萄",)) for _ in range(3)]
+    return {"clerk": make_staff(roles.STAFF, name="王晓", phone="+8613911110001"),
+            "approver": make_staff(roles.APPROVER, name="刘敏", phone="+8613911110002"), "farmers": farmers}
+
+
+def make(bureau, *, groups=("葡萄",), urgent=False, send_at=None, body=NOTICE, maker="clerk"):
+    return services.create(actor=bureau[maker], body=body, topic="training", urgent=urgent, send_at=send_at,
+                           audience=audiences.clean(Rules(groups=list(groups))))
+
+
+def texts() -> int:
+    return db.session.scalar(select(func.count(OutboundMessage.id)).where(OutboundMessage.kind == BROADCAST))
+
+
+def test_a_small_routine_notice_goes_at_once_and_is_done(app, bureau):
+    app.config["BROADCAST_APPROVAL_THRESHOLD"] = 10
+    broadcast = services.submit(make(bureau), actor=bureau["clerk"])
+    assert broadcast.status == DONE and texts() == 3
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_type == "broadcasts")).all()
+    assert actions == ["broadcast.create", "broadcast.submit"]
+
+
+def test_above_the_threshold_a_second_person_approves_not_the_maker(app, bureau):
+    broadcast = services.submit(make(bureau), actor=bureau["clerk"])
+    assert broadcast.status == PENDING_APPROVAL and texts() == 0
+    with pytest.raises(services.BroadcastError):
+        services.approve(broadcast, actor=bureau["clerk"])  # no approver role
+    own = services.submit(make(bureau, maker="approver"), actor=bureau["approver"])
+    with pytest.raises(services.BroadcastError) as refused:
+        services.approve(own, actor=bureau["approver"])
+    assert "Another person" in refused.value.errors["approver"] and own.status == PENDING_APPROVAL
+    services.approve(broadcast, actor=bureau["approver"])
+    assert broadcast.status == DONE and broadcast.approved_by_id == bureau["approver"].id and texts() == 3
+
+
+def test_every_urgent_alert_needs_approval_however_small(app, bureau):
+    app.config["BROADCAST_APPROVAL_THRESHOLD"] = 500
+    broadcast = services.submit(make(bureau, urgent=True), actor=bureau["clerk"])
+    assert broadcast.status == PENDING_APPROVAL
+
+
+def test_a_routine_notice_waits_out_the_quiet_hours_an_urgent_alert_does_not(app, bureau, monkeypatch):
+    from ruralinfo.sms import quiet
+
+    app.config.update(QUIET_HOURS="21:00-08:00", BROADCAST_APPROVAL_THRESHOLD=500)
+    monkeypatch.setattr(quiet, "now_utc", lambda: datetime(2026, 12, 1, 15, 0))  # 23:00 in Asia/Shanghai
+    routine = services.submit(make(bureau), actor=bureau["clerk"])
+    assert routine.status == SENDING and texts() == 0  # waits for the morning
+    urgent = services.submit(make(bureau, urgent=True), actor=bureau["clerk"])
+    services.approve(urgent, actor=bureau["approver"])
+    assert urgent.status == DONE and texts() == 3
+    monkeypatch.setattr(quiet, "now_utc", lambda: datetime(2026, 12, 2, 0, 30))  # 08:30: the sweep takes it up
+    services.sweep()
+    db.session.refresh(routine)
+    assert routine.status == DONE and texts() == 6
+
+
+def test_pause_resume_cancel_and_what_is_not_possible(app, bureau):
+    later = datetime.now(UTC) + timedelta(hours=2)
+    app.config["BROADCAST_APPROVAL_THRESHOLD"] = 10
+    broadcast = services.submit(make(bureau, send_at=later), actor=bureau["clerk"])
+    assert broadcast.status == SCHEDULED
+    services.pause(broadcast, actor=bureau["clerk"])
+    assert broadcast.status == PAUSED
+    services.cancel(broadcast, actor=bureau["clerk"])
+    with pytest.raises(services.BroadcastError):
+        services.resume(broadcast, actor=bureau["clerk"])  # a cancelled broadcast stays cancelled
+    assert broadcast.status == CANCELLED and texts() == 0
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"body": "   "}, "body"), ({"body": "霜" * 501}, "body"),
+    ({"send_at": datetime.now(UTC) - timedelta(minutes=5)}, "send_at"),
+])
+def test_bad_input_is_refused_and_nothing_is_made(app, bureau, kwargs, field):
+    with pytest.raises(services.BroadcastError) as refused:
+        make(bureau, **kwargs)
+    assert field in refused.value.errors and db.session.scalar(select(func.count(Broadcast.id))) == 0
+
+
+def test_sending_runs_in_the_background_without_redis(app, bureau, monkeypatch):
+    """The request that lets a broadcast go returns before the first text is sent."""
+    import threading
+    import uuid
+
+    from ruralinfo.sms.gateways import SendResult
+    from ruralinfo.sms.models import SENT
+
+    monkeypatch.undo()
+    app.config.update(QUIET_HOURS="", SMS_RATE=100_000, BROADCAST_APPROVAL_THRESHOLD=10)
+    go = threading.Event()
+
+    class Held:
+        name = "held"
+
+        def send(self, to, body, callback_url):
+            go.wait(30)  # the gateway answers only when the test says so
+            return SendResult(provider_id=f"held-{uuid.uuid4().hex}", status=SENT)
+
+    app.extensions["sms_gateway"] = Held()
+    broadcast_id = services.submit(make(bureau), actor=bureau["clerk"]).id
+    assert db.session.get(Broadcast, broadcast_id).status == SENDING  # answered while the texts wait
+    worker = next((t for t in threading.enumerate() if t.name == f"broadcast-{broadcast_id}"), None)
+    assert worker is not None
+    go.set()
+    worker.join(30)
+    db.session.expire_all()
+    assert db.session.get(Broadcast, broadcast_id).status == DONE and texts() == 3
