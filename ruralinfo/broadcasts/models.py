@@ -73,3 +73,4 @@ class Recipient(db.Model):
     language: Mapped[str] = mapped_column(String(5), default="zh")
     state: Mapped[str] = mapped_column(String(16), default=PLANNED)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("sms_outbox.id"))
+    held_until: Mapped[datetime | None] = mapped_column(DateTime)  # had today's routine notices: waits till then

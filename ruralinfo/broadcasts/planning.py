@@ -17,6 +17,7 @@ from sqlalchemy import case, func, insert, literal, select
 
 from ruralinfo.accounts.models import User
 from ruralinfo.broadcasts import audience as audiences
+from ruralinfo.broadcasts import daily_cap
 from ruralinfo.broadcasts.models import OPTED_OUT, PLANNED, Broadcast, Recipient
 from ruralinfo.extensions import db
 from ruralinfo.sms import segments
@@ -36,9 +37,10 @@ class Preview:
     hours: float = 0.0
     too_long: bool = False  # over BROADCAST_MAX_HOURS: blocked
     one_segment: bool = True  # every language's text fits one segment
+    held: int = 0  # had today's routine notices (BROADCAST_DAILY_CAP): theirs waits for tomorrow
 
 
-def preview(audience: audiences.Audience, body: str, body_en: str = "") -> Preview:
+def preview(audience: audiences.Audience, body: str, body_en: str = "", urgent: bool = False) -> Preview:
     """What sending ``body`` (and ``body_en`` to English readers) to ``audience`` would
     take, counted in the database without writing anything."""
     where = audiences.condition(audience)
@@ -55,6 +57,9 @@ def preview(audience: audiences.Audience, body: str, body_en: str = "") -> Previ
     if loose:
         result.by_language["zh"] = result.by_language.get("zh", 0) + len(loose)
     result.people = sum(result.by_language.values())
+    if not urgent:
+        result.held = db.session.scalar(select(func.count()).select_from(User).where(
+            where, User.sms_opt_out.is_(False), User.phone.in_(daily_cap.capped_phones(now_utc()))))
     result.duplicates = _named_twice(audience)
     texts = {"zh": body, "en": body_en or body}
     for language, number in result.by_language.items():

@@ -14,9 +14,9 @@ routine one when the quiet hours begin.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, case, func, insert, literal, select, update
+from sqlalchemy import and_, case, func, insert, literal, or_, select, update
 
-from ruralinfo.broadcasts import rate
+from ruralinfo.broadcasts import daily_cap, rate
 from ruralinfo.broadcasts.models import PLANNED, QUEUED_TEXT, SENDING, Broadcast, Recipient
 from ruralinfo.extensions import db
 from ruralinfo.sms import gateways, quiet, segments
@@ -81,23 +81,43 @@ def texts_left(broadcast_id: int) -> bool:
 
 def _take_batch(broadcast_id: int) -> list[int]:
     """Turn the next planned recipients into outbox texts, in one transaction: their
-    ids, or [] when none are left (or the broadcast is no longer sending)."""
+    ids, or [] when none are left (or the broadcast is no longer sending). People who
+    had today's routine notices are held for tomorrow on the way."""
+    while True:
+        taken = _take_once(broadcast_id)
+        if taken is not None:
+            return taken
+
+
+def _take_once(broadcast_id: int) -> list[int] | None:
+    """One try of ``_take_batch``: None when the whole batch was held (try again)."""
     broadcast = db.session.get(Broadcast, broadcast_id)
     if broadcast is None or broadcast.status != SENDING:
         db.session.rollback()
         return []
-    taking = (select(Recipient.id).where(Recipient.broadcast_id == broadcast_id, Recipient.state == PLANNED)
+    now = now_utc()
+    if not broadcast.urgent:
+        daily_cap.serialise(broadcast_id)  # first write of the transaction: counts are then current
+    taking = (select(Recipient.id, Recipient.phone)
+              .where(Recipient.broadcast_id == broadcast_id, Recipient.state == PLANNED,
+                     or_(Recipient.held_until.is_(None), Recipient.held_until <= now))
               .order_by(Recipient.id).limit(BATCH))
     if db.engine.dialect.name == "postgresql":
         taking = taking.with_for_update(skip_locked=True)  # two workers take two batches
-    # claimed first, by the guarded state change: a worker that read the same rows gets none of them
-    ids = db.session.scalars(update(Recipient).where(Recipient.id.in_(taking.scalar_subquery()),
-                                                     Recipient.state == PLANNED)
+    candidates = db.session.execute(taking).all()
+    capped = daily_cap.over([phone for _id, phone in candidates], now) if not broadcast.urgent else set()
+    if capped:
+        db.session.execute(update(Recipient).where(Recipient.id.in_([i for i, phone in candidates if phone in capped]))
+                           .values(held_until=daily_cap.day_bounds(now)[1])
+                           .execution_options(synchronize_session=False))
+    wanted = [i for i, phone in candidates if phone not in capped]
+    # claimed by the guarded state change: a worker that read the same rows gets none of them
+    ids = db.session.scalars(update(Recipient).where(Recipient.id.in_(wanted), Recipient.state == PLANNED)
                              .values(state=QUEUED_TEXT).returning(Recipient.id)
-                             .execution_options(synchronize_session=False)).all()
+                             .execution_options(synchronize_session=False)).all() if wanted else []
     if not ids:
         db.session.commit()
-        return []
+        return None if capped else []
     texts = _texts(broadcast)
     chosen = Recipient.id.in_(ids)
     body = case((Recipient.language == "en", literal(texts["en"][0])), else_=literal(texts["zh"][0]))

@@ -135,3 +135,58 @@ def test_sending_runs_in_the_background_without_redis(app, bureau, monkeypatch):
     worker.join(30)
     db.session.expire_all()
     assert db.session.get(Broadcast, broadcast_id).status == DONE and texts() == 3
+
+
+def test_the_daily_cap_holds_the_excess_for_the_next_day_and_urgent_alerts_pass(app, bureau, monkeypatch):
+    from ruralinfo.broadcasts import sending
+
+    app.config.update(BROADCAST_DAILY_CAP=1, BROADCAST_APPROVAL_THRESHOLD=10)
+    first = services.submit(make(bureau), actor=bureau["clerk"])
+    second = services.submit(make(bureau, body="第二条通知"), actor=bureau["clerk"])
+    assert first.status == DONE and texts() == 3
+    assert second.status == SENDING and texts() == 3  # everyone had today's routine notice: held, not dropped
+    from ruralinfo.broadcasts import planning
+
+    rules = audiences.clean(Rules(groups=["葡萄"]))
+    assert planning.preview(rules, "又一条").held == 3 and planning.preview(rules, "急", urgent=True).held == 0
+    alert = services.submit(make(bureau, urgent=True, body="紧急：今晚暴雨"), actor=bureau["clerk"])
+    services.approve(alert, actor=bureau["approver"])
+    assert alert.status == DONE and texts() == 6  # urgent: whatever the count
+    tomorrow = sending.now_utc() + timedelta(days=1)
+    monkeypatch.setattr(sending, "now_utc", lambda: tomorrow)
+    services.sweep()
+    db.session.refresh(second)
+    assert second.status == DONE and texts() == 9
+
+
+def test_two_routine_broadcasts_at_once_give_nobody_more_than_the_cap(app, bureau, monkeypatch):
+    import threading
+
+    from ruralinfo.broadcasts import planning, sending
+
+    app.config.update(BROADCAST_DAILY_CAP=1)
+    monkeypatch.setattr(sending, "BATCH", 1)  # many small batches, interleaved
+    ids = []
+    for body in ("甲通知", "乙通知"):
+        broadcast = make(bureau, body=body)
+        planning.plan(broadcast)
+        broadcast.status = SENDING
+        db.session.commit()
+        ids.append(broadcast.id)
+    barrier = threading.Barrier(2)
+
+    def work(broadcast_id):
+        with app.app_context():
+            barrier.wait(10)
+            try:
+                sending.run(broadcast_id)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    phones = db.session.scalars(select(OutboundMessage.to).where(OutboundMessage.kind == BROADCAST)).all()
+    assert sorted(phones) == sorted(f.phone for f in bureau["farmers"])  # one each, not two
