@@ -7,24 +7,31 @@ A batch is taken in one transaction — its recipients marked queued and their t
 written together — so a worker killed at any moment leaves each recipient either
 still planned or with its text in the outbox. The job that takes over (``run`` is
 safe to run twice, and on several workers at once) first sends the broadcast's
-texts still queued, then takes the next batch; a text the killed worker was sending
-is the SMS channel's to settle (looked up at the provider, never sent again).
+texts still queued, then takes the next batch. Texts go out in chunks
+(``send_chunk``), claimed before any of them goes; a text the killed worker had
+claimed is the SMS channel's to settle: looked up at the provider, never sent
+twice, and queued again if the provider never had it.
 A broadcast that is paused or cancelled stops between two texts, and so does a
 routine one when the quiet hours begin.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, case, func, insert, literal, or_, select, update
+from flask import current_app
+from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, update
 
+from ruralinfo.accounts.models import User
 from ruralinfo.broadcasts import daily_cap, rate
 from ruralinfo.broadcasts.models import PLANNED, QUEUED_TEXT, SENDING, Broadcast, Recipient
 from ruralinfo.extensions import db
-from ruralinfo.sms import gateways, quiet, segments
+from ruralinfo.sms import gateways, quiet, segments, status
 from ruralinfo.sms import services as sms
-from ruralinfo.sms.models import BROADCAST, QUEUED, OutboundMessage
+from ruralinfo.sms.gateways import GatewayError, SendOutcomeUnknown
+from ruralinfo.sms.models import BROADCAST, FAILED, QUEUED, UNKNOWN, OutboundMessage, StatusEvent
+from ruralinfo.sms.models import SENDING as SENDING_TEXT
 from ruralinfo.timeutil import now_utc
 
 BATCH = 200  # recipients a worker takes at once
+CHUNK = 100  # at most this many texts claimed, sent and recorded together
 
 
 def cause(broadcast_id: int) -> str:
@@ -36,24 +43,85 @@ def run(broadcast_id: int) -> int:
     """The job: send what is left of broadcast ``broadcast_id`` while it is sending.
     Returns how many texts this run handed to the gateway."""
     handed = 0
-    while True:
-        if not may_send(broadcast_id):
-            return handed
+    while may_send(broadcast_id):
         queued = _queued_texts(broadcast_id) or _take_batch(broadcast_id)
         if not queued:
-            return handed
-        for message_id in queued:
-            if not may_send(broadcast_id):
+            break
+        size = chunk_size()
+        for start in range(0, len(queued), size):
+            if start and not may_send(broadcast_id):
                 return handed
-            rate.wait_turn(gateways.current().name)
-            _send(message_id)
-            handed += 1
+            handed += send_chunk(queued[start:start + size])
+    return handed
 
 
-def _send(message_id: int) -> None:
+def chunk_size() -> int:
+    """About a second of texts at ``SMS_RATE`` (at most ``CHUNK``): a pause is noticed
+    within a second or so, and a worker killed mid-chunk leaves few texts to look up."""
+    return max(1, min(CHUNK, int(float(current_app.config["SMS_RATE"]))))
+
+
+def send_chunk(message_ids: list[int]) -> int:
+    """Send a few queued texts: claimed together (committed before any goes, so none
+    is ever sent twice), opt-outs checked at that moment, each handed to the gateway
+    at the shared rate, the outcomes written together. A worker killed mid-chunk
+    leaves the rest claimed: the SMS channel looks them up at the provider, and a
+    broadcast text the provider never had is queued again. Returns how many went."""
     from ruralinfo.sms import tasks
 
-    tasks.send_message(message_id)
+    gateway = gateways.current()
+    claimed_at = now_utc()
+    claimed = db.session.execute(
+        update(OutboundMessage).where(OutboundMessage.id.in_(message_ids), OutboundMessage.status == QUEUED)
+        .values(status=SENDING_TEXT, attempts=OutboundMessage.attempts + 1, gateway=gateway.name,
+                updated_at=claimed_at, next_attempt_at=None)
+        .returning(OutboundMessage.id, OutboundMessage.to, OutboundMessage.body, OutboundMessage.user_id)
+        .execution_options(synchronize_session=False)).all()
+    db.session.commit()
+    users = {row.user_id for row in claimed if row.user_id is not None}
+    opted = set(db.session.scalars(select(User.id).where(User.id.in_(users), User.sms_opt_out.is_(True)))) \
+        if users else set()
+    accepted, went = [], 0
+    for row in sorted(claimed, key=lambda one: one.id):
+        if row.user_id in opted:
+            _finish(row.id, status=FAILED, last_error="recipient opted out before sending")
+            continue
+        rate.wait_turn(gateway.name)
+        went += 1
+        try:
+            result = gateway.send(row.to, sms.signature() + row.body, None)
+        except GatewayError as err:
+            tasks.after_error(db.session.get(OutboundMessage, row.id), err)
+        except SendOutcomeUnknown:
+            tasks.after_unknown(db.session.get(OutboundMessage, row.id), claimed_at)
+        else:
+            accepted.append({"message": row.id, "provider": result.provider_id,
+                             "new": result.status if status.can_move(SENDING_TEXT, result.status) else SENDING_TEXT})
+    if accepted:
+        table = OutboundMessage.__table__
+        db.session.execute(table.update().where(table.c.id == bindparam("message"),
+                                                or_(table.c.status == SENDING_TEXT, table.c.status == UNKNOWN))
+                           .values(provider_id=bindparam("provider"), status=bindparam("new"), last_error="",
+                                   updated_at=now_utc()), accepted)
+        _replay_early_events([one["provider"] for one in accepted])
+    db.session.commit()
+    return went
+
+
+def _finish(message_id: int, **values) -> None:
+    db.session.execute(update(OutboundMessage).where(OutboundMessage.id == message_id,
+                                                     OutboundMessage.status == SENDING_TEXT)
+                       .values(updated_at=now_utc(), **values).execution_options(synchronize_session=False))
+
+
+def _replay_early_events(provider_ids: list[str]) -> None:
+    """Status callbacks that came before their provider id was stored (rare): apply them."""
+    early = db.session.scalars(select(StatusEvent.provider_id).where(
+        StatusEvent.provider_id.in_(provider_ids), StatusEvent.message_id.is_(None))).all()
+    for provider_id in set(early):
+        message = db.session.scalar(select(OutboundMessage).where(OutboundMessage.provider_id == provider_id))
+        if message is not None:
+            sms.replay_early_events(message)
 
 
 def may_send(broadcast_id: int) -> bool:

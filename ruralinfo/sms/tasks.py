@@ -51,10 +51,10 @@ def send_message(message_id: int) -> None:
     try:
         result = gateway.send(message.to, services.signature() + message.body, None)
     except GatewayError as err:
-        _after_error(message, err)
+        after_error(message, err)
     except SendOutcomeUnknown as err:
         log.warning("outbox message %s: %s", message_id, err)
-        _after_unknown(message, claimed_at)
+        after_unknown(message, claimed_at)
     else:
         _after_success(message, result)
 
@@ -80,6 +80,10 @@ def reconcile_message(message_id: int) -> None:
         _store_found(message, found)
     elif check < len(CHECK_AFTER):
         _recheck(message, attempted_at + CHECK_AFTER[check])
+    elif message.kind == BROADCAST:  # the provider never had it: a notice late is better than none
+        _update(message, UNKNOWN, status=QUEUED, next_attempt_at=None,
+                last_error=f"not at the provider (checked {check} times): sent again")
+        db.session.commit()
     else:
         _update(message, UNKNOWN, status=FAILED, next_attempt_at=None,
                 last_error=f"not accepted by the provider (checked {check} times)")
@@ -168,7 +172,8 @@ def _after_success(message: OutboundMessage, result: SendResult) -> None:
     db.session.commit()
 
 
-def _after_error(message: OutboundMessage, err: GatewayError) -> None:
+def after_error(message: OutboundMessage, err: GatewayError) -> None:
+    """The gateway refused a claimed message: retried later if that cannot make a second text."""
     text = str(err)[:200]
     max_attempts = int(current_app.config.get("SMS_MAX_ATTEMPTS", MAX_ATTEMPTS))
     if not err.retryable:
@@ -186,7 +191,8 @@ def _after_error(message: OutboundMessage, err: GatewayError) -> None:
     db.session.commit()
 
 
-def _after_unknown(message: OutboundMessage, attempted_at: datetime) -> None:
+def after_unknown(message: OutboundMessage, attempted_at: datetime) -> None:
+    """A claimed message whose send may or may not have reached the gateway: looked up later."""
     # updated_at keeps the time of the attempt: reconcile looks for messages created since.
     first_check = attempted_at + CHECK_AFTER[0]
     moved = _update(message, SENDING, status=UNKNOWN, last_error=TIMED_OUT, updated_at=attempted_at,

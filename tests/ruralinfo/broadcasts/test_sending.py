@@ -94,8 +94,8 @@ def test_a_worker_stopped_after_taking_a_batch_loses_nothing_and_sends_nothing_t
     monkeypatch.setattr(sending, "BATCH", 5)
     broadcast_id = sending_broadcast().id
     taken = sending._take_batch(broadcast_id)  # the worker took a batch: texts in the outbox …
-    for message_id in taken[:sent_before_stopping]:
-        sending._send(message_id)  # … sent some of them, and was killed
+    if sent_before_stopping:
+        sending.send_chunk(taken[:sent_before_stopping])  # … sent some of them, and was killed
     db.session.remove()
     assert sending.run(broadcast_id) == 11 - sent_before_stopping  # the job that takes over
     phones = [to for to, _body in gateway.received]
@@ -125,7 +125,8 @@ def test_two_workers_at_once_send_each_text_once(app, gateway, farmers, monkeypa
     assert not errors and len(phones) == len(set(phones)) == 11
 
 
-def test_a_paused_broadcast_stops_between_two_texts_and_goes_on_when_resumed(app, gateway, farmers):
+def test_a_paused_broadcast_stops_between_two_chunks_and_goes_on_when_resumed(app, gateway, farmers, monkeypatch):
+    monkeypatch.setattr(sending, "CHUNK", 2)  # two texts a chunk
     broadcast = sending_broadcast()
 
     def pause_after_four(count):
@@ -134,11 +135,43 @@ def test_a_paused_broadcast_stops_between_two_texts_and_goes_on_when_resumed(app
             db.session.commit()
 
     gateway.after_each = pause_after_four
-    assert sending.run(broadcast.id) == 4
+    assert sending.run(broadcast.id) == 4  # the chunk under way is finished, no more
     gateway.after_each = None
     db.session.execute(Broadcast.__table__.update().values(status=SENDING))
     db.session.commit()
     assert sending.run(broadcast.id) == 7
+    phones = [to for to, _body in gateway.received]
+    assert len(phones) == len(set(phones)) == 11
+
+
+def test_texts_claimed_by_a_worker_killed_before_sending_them_go_later_once(app, gateway, farmers, monkeypatch):
+    """Claimed (committed) and then the worker died: the channel marks them unknown,
+    looks for them at the provider, and queues again the ones it never had."""
+    from datetime import timedelta
+
+    from ruralinfo.sms import tasks
+    from ruralinfo.sms.models import UNKNOWN
+
+    broadcast_id = sending_broadcast().id
+    taken = sending._take_batch(broadcast_id)
+    doomed = taken[:3]
+    db.session.execute(OutboundMessage.__table__.update().where(OutboundMessage.id.in_(doomed))
+                       .values(status="sending", attempts=1))  # the claim of send_chunk, then kill -9
+    db.session.commit()
+    db.session.remove()
+    assert sending.run(broadcast_id) == 8  # everyone else meanwhile
+    later = tasks.now_utc() + tasks.STALE_CLAIM + timedelta(seconds=1)
+    tasks.sweep(now=later)  # the abandoned claims: outcome unknown
+    for message_id in doomed:
+        message = db.session.get(OutboundMessage, message_id)
+        assert message.status == UNKNOWN
+        attempted = message.updated_at  # the last lookup is due:
+        db.session.execute(OutboundMessage.__table__.update().where(OutboundMessage.id == message_id).values(
+            next_attempt_at=attempted + tasks.CHECK_AFTER[-1], updated_at=attempted))
+        db.session.commit()
+        tasks.reconcile_message(message_id)  # the provider never had it: queued again
+        assert db.session.get(OutboundMessage, message_id).status == "queued", message.last_error
+    assert sending.run(broadcast_id) == 3
     phones = [to for to, _body in gateway.received]
     assert len(phones) == len(set(phones)) == 11
 
@@ -185,5 +218,11 @@ def test_the_rate_spaces_every_workers_texts_so_no_second_holds_more(app_config,
     slots = _slots(app, workers=4, each=30)
     assert len(slots) == 120
     gaps = [later - earlier for earlier, later in zip(slots, slots[1:])]
-    assert min(gaps) >= 1 / 50 - 1e-6  # evenly spaced: any one second holds at most 50
+    assert min(gaps) >= 1 / 50 - 1e-6  # evenly spaced (a little wider): any one second holds at most 50
     assert max(sum(1 for s in slots if start <= s < start + 1) for start in slots) <= 50
+
+
+@pytest.mark.parametrize("per_second, size", [(0.5, 1), (10, 10), (50, 50), (100_000, 100)])
+def test_a_chunk_is_about_a_second_of_texts(app, per_second, size):
+    app.config["SMS_RATE"] = per_second
+    assert sending.chunk_size() == size
