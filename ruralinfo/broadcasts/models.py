@@ -14,7 +14,7 @@ from ruralinfo.timeutil import now_utc
 DRAFT, PENDING_APPROVAL, SCHEDULED, SENDING, PAUSED, DONE, CANCELLED = (
     "draft", "pending_approval", "scheduled", "sending", "paused", "done", "cancelled")
 # A recipient's state before and besides its text's own status in the outbox.
-PLANNED, OPTED_OUT, QUEUED_TEXT = "planned", "opted_out", "queued"
+PLANNED, OPTED_OUT, LEFT_TOPIC, QUEUED_TEXT = "planned", "opted_out", "left_topic", "queued"
 
 
 class Topic(db.Model):
@@ -30,6 +30,19 @@ class Topic(db.Model):
 
     def label(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name_zh
+
+
+class TopicOptOut(db.Model):
+    """A person who left one topic (``退订 价格``): no notices of it until they join it
+    again. Each change is also in the audit log, with its time: the proof of consent."""
+
+    __tablename__ = "broadcast_topic_optouts"
+    __table_args__ = (UniqueConstraint("user_id", "topic_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    topic_id: Mapped[int] = mapped_column(ForeignKey("broadcast_topics.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=now_utc)
 
 
 class Broadcast(db.Model):

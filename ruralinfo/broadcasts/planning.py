@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import case, func, insert, literal, select
+from sqlalchemy import case, false, func, insert, literal, select
 
 from ruralinfo.accounts.models import User
 from ruralinfo.broadcasts import audience as audiences
 from ruralinfo.broadcasts import daily_cap
-from ruralinfo.broadcasts.models import OPTED_OUT, PLANNED, Broadcast, Recipient
+from ruralinfo.broadcasts.models import LEFT_TOPIC, OPTED_OUT, PLANNED, Broadcast, Recipient, TopicOptOut
 from ruralinfo.extensions import db
 from ruralinfo.sms import segments
 from ruralinfo.sms import services as sms
@@ -38,19 +38,30 @@ class Preview:
     too_long: bool = False  # over BROADCAST_MAX_HOURS: blocked
     one_segment: bool = True  # every language's text fits one segment
     held: int = 0  # had today's routine notices (BROADCAST_DAILY_CAP): theirs waits for tomorrow
+    left_topic: int = 0  # left the broadcast's topic (退订 价格)
 
 
-def preview(audience: audiences.Audience, body: str, body_en: str = "", urgent: bool = False) -> Preview:
+def left(topic_id: int | None):
+    """SQL: the account left topic ``topic_id``."""
+    if topic_id is None:
+        return false()
+    return User.id.in_(select(TopicOptOut.user_id).where(TopicOptOut.topic_id == topic_id))
+
+
+def preview(audience: audiences.Audience, body: str, body_en: str = "", urgent: bool = False,
+            topic_id: int | None = None) -> Preview:
     """What sending ``body`` (and ``body_en`` to English readers) to ``audience`` would
     take, counted in the database without writing anything."""
     where = audiences.condition(audience)
     english = case((User.language == "en", "en"), else_="zh") if body_en else literal("zh")
-    rows = db.session.execute(select(english, User.sms_opt_out, func.count()).where(where)
-                              .group_by(english, User.sms_opt_out)).all()
+    state = case((User.sms_opt_out.is_(True), OPTED_OUT), (left(topic_id), LEFT_TOPIC), else_=PLANNED)
+    rows = db.session.execute(select(english, state, func.count()).where(where).group_by(english, state)).all()
     result = Preview()
-    for language, opted_out, number in rows:
-        if opted_out:
+    for language, reached, number in rows:
+        if reached == OPTED_OUT:
             result.opted_out += number
+        elif reached == LEFT_TOPIC:
+            result.left_topic += number
         else:
             result.by_language[language] = result.by_language.get(language, 0) + number
     loose = audiences.loose_phones(audience)
@@ -59,7 +70,7 @@ def preview(audience: audiences.Audience, body: str, body_en: str = "", urgent: 
     result.people = sum(result.by_language.values())
     if not urgent:
         result.held = db.session.scalar(select(func.count()).select_from(User).where(
-            where, User.sms_opt_out.is_(False), User.phone.in_(daily_cap.capped_phones(now_utc()))))
+            where, User.sms_opt_out.is_(False), ~left(topic_id), User.phone.in_(daily_cap.capped_phones(now_utc()))))
     result.duplicates = _named_twice(audience)
     texts = {"zh": body, "en": body_en or body}
     for language, number in result.by_language.items():
@@ -88,12 +99,12 @@ def _named_twice(audience: audiences.Audience) -> int:
 def plan(broadcast: Broadcast) -> int:
     """Write the broadcast's recipients (once: a planned broadcast is left as it is), in
     one INSERT … SELECT over the accounts plus the listed phones that have no account.
-    People who opted out are kept as such, so the delivery report can say why they got
-    nothing. Returns how many will get a text. Not committed."""
+    People who opted out, or left the broadcast's topic, are kept as such, so the
+    delivery report can say why they got nothing. Returns how many will get a text. Not committed."""
     if broadcast.planned_at is not None:
         return broadcast.recipient_count
     audience = audiences.Audience.from_json(broadcast.audience)
-    state = case((User.sms_opt_out.is_(True), OPTED_OUT), else_=PLANNED)
+    state = case((User.sms_opt_out.is_(True), OPTED_OUT), (left(broadcast.topic_id), LEFT_TOPIC), else_=PLANNED)
     language = case((User.language == "en", "en"), else_="zh")
     db.session.execute(insert(Recipient).from_select(
         ["broadcast_id", "user_id", "phone", "language", "state"],

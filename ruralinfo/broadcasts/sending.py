@@ -21,7 +21,7 @@ from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select
 
 from ruralinfo.accounts.models import User
 from ruralinfo.broadcasts import daily_cap, rate
-from ruralinfo.broadcasts.models import PLANNED, QUEUED_TEXT, SENDING, Broadcast, Recipient
+from ruralinfo.broadcasts.models import PLANNED, QUEUED_TEXT, SENDING, Broadcast, Recipient, TopicOptOut
 from ruralinfo.extensions import db
 from ruralinfo.sms import gateways, quiet, segments, status
 from ruralinfo.sms import services as sms
@@ -51,7 +51,7 @@ def run(broadcast_id: int) -> int:
         for start in range(0, len(queued), size):
             if start and not may_send(broadcast_id):
                 return handed
-            handed += send_chunk(queued[start:start + size])
+            handed += send_chunk(queued[start:start + size], topic_id=_topic_of(broadcast_id))
     return handed
 
 
@@ -61,7 +61,11 @@ def chunk_size() -> int:
     return max(1, min(CHUNK, int(float(current_app.config["SMS_RATE"]))))
 
 
-def send_chunk(message_ids: list[int]) -> int:
+def _topic_of(broadcast_id: int) -> int | None:
+    return db.session.scalar(select(Broadcast.topic_id).where(Broadcast.id == broadcast_id))
+
+
+def send_chunk(message_ids: list[int], topic_id: int | None = None) -> int:
     """Send a few queued texts: claimed together (committed before any goes, so none
     is ever sent twice), opt-outs checked at that moment, each handed to the gateway
     at the shared rate, the outcomes written together. A worker killed mid-chunk
@@ -79,12 +83,13 @@ def send_chunk(message_ids: list[int]) -> int:
         .execution_options(synchronize_session=False)).all()
     db.session.commit()
     users = {row.user_id for row in claimed if row.user_id is not None}
-    opted = set(db.session.scalars(select(User.id).where(User.id.in_(users), User.sms_opt_out.is_(True)))) \
-        if users else set()
+    opted = set(db.session.scalars(select(User.id).where(User.id.in_(users), or_(
+        User.sms_opt_out.is_(True), User.id.in_(select(TopicOptOut.user_id).where(TopicOptOut.topic_id == topic_id))))
+    )) if users else set()
     accepted, went = [], 0
     for row in sorted(claimed, key=lambda one: one.id):
         if row.user_id in opted:
-            _finish(row.id, status=FAILED, last_error="recipient opted out before sending")
+            _finish(row.id, status=FAILED, last_error="recipient opted out (of notices or this topic) before sending")
             continue
         rate.wait_turn(gateway.name)
         went += 1

@@ -81,7 +81,7 @@ def submit(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcas
     """Plan the recipients; then it waits for approval, or for its time, or goes."""
     _require(broadcast, DRAFT)
     if planning.preview(audiences.Audience.from_json(broadcast.audience), broadcast.body,
-                        broadcast.body_en, urgent=broadcast.urgent).too_long:
+                        broadcast.body_en, urgent=broadcast.urgent, topic_id=broadcast.topic_id).too_long:
         raise BroadcastError({"audience": str(_l("Sending would take longer than %(h)s hours: choose fewer "
                                                  "recipients, or split the notice.",
                                                  h=current_app.config["BROADCAST_MAX_HOURS"]))})
