@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from ruralinfo.sms import labels as sms_labels; sms_labels.init_app(app)  # noqa: E702
     _register_blueprints(app)
     from ruralinfo import broadcasts; broadcasts.init_app(app)  # noqa: E702
+    from mailbox import notices; notices.init_app(app)  # noqa: E702
     _register_sms_commands()
     _register_gateways()
     _register_cli(app)

@@ -34,6 +34,16 @@ BATCH = 200  # recipients a worker takes at once
 CHUNK = 100  # at most this many texts claimed, sent and recorded together
 
 
+AFTER_SENT: list = []  # features' hooks, called with the ids of texts just accepted (``after_sent``)
+
+
+def after_sent(func) -> None:
+    """Call ``func(message_ids)`` in the transaction that records texts as accepted by the
+    gateway (the mailbox files each notice as a letter): once per text, or never."""
+    if func not in AFTER_SENT:
+        AFTER_SENT.append(func)
+
+
 def cause(broadcast_id: int) -> str:
     """What the broadcast's outbox texts are marked with."""
     return f"broadcast:{broadcast_id}"
@@ -109,6 +119,8 @@ def send_chunk(message_ids: list[int], topic_id: int | None = None) -> int:
                            .values(provider_id=bindparam("provider"), status=bindparam("new"), last_error="",
                                    updated_at=now_utc()), accepted)
         _replay_early_events([one["provider"] for one in accepted])
+        for hook in AFTER_SENT:
+            hook([one["message"] for one in accepted])
     db.session.commit()
     return went
 
