@@ -157,7 +157,6 @@ def run(port: int, plan: list[dict], rate: float) -> tuple[list[float], int]:
             time.sleep(delay)
         if not hasattr(local, "conn"):
             local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        began = time.perf_counter()
         try:
             local.conn.request("POST", "/twilio/sms", body=body, headers={
                 "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})

@@ -84,7 +84,7 @@ _CURRENCY = re.compile(
 _JIAO = re.compile(rf"\s*[毛角](?P<tail>{_CN_TAIL})?(?:钱)?")
 _FEN = re.compile(r"\s*分钱")
 _PER = re.compile(rf"\s*(?:/|每|一|1|(?:per|a|an)(?![a-z]))\s*(?P<unit>{UNIT})|\s*(?P<each>each|apiece)(?![a-z])")
-_PER_COUNT = re.compile(rf"\s*(?:/|每|(?<![a-z])per(?![a-z]))\s*(?=[0-9一二两三四五六七八九十])")
+_PER_COUNT = re.compile(r"\s*(?:/|每|(?<![a-z])per(?![a-z]))\s*(?=[0-9一二两三四五六七八九十])")
 _COUNT_UNIT = re.compile(rf"\s*(?P<unit>{UNIT})(?P<half>半)?")
 _MAX_BUNDLE = 10  # 10块3斤: a larger count right after a price is the quantity (2元500斤)
 _RANGE_BEFORE = re.compile(r"(?:-|~|到|至)\s*\Z")

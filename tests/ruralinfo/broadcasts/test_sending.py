@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ruralinfo.broadcasts import audience as audiences
 from ruralinfo.broadcasts import planning, rate, sending
 from ruralinfo.broadcasts.audience import Rules
-from ruralinfo.broadcasts.models import PAUSED, SENDING, Broadcast, Recipient, Topic
+from ruralinfo.broadcasts.models import PAUSED, SENDING, Broadcast, Topic
 from ruralinfo.extensions import db
 from ruralinfo.sms.gateways import SendResult
 from ruralinfo.sms.models import SENT, OutboundMessage
