@@ -17,8 +17,12 @@ ENV_KEYS = (
     "IDENTITY_KEY", "SMS_SIGNATURE", "TIMEZONE", "QUIET_HOURS", "PROXY_COUNT",
     "HOTLINE_NUMBER", "COUNTY_CODE", "SMS_SEND_TIMEOUT", "DEV_SIMULATORS", "BUREAU_NAME", "SMS_MAX_SEGMENTS",
     "LETTER_SLA_DAYS", "POST_DAYS", "MATCH_ALERTS_PER_DAY", "POST_MODERATION", "POST_BANNED_WORDS",
+    "SMS_RATE", "SMS_PRICE", "SMS_CURRENCY", "BROADCAST_DAILY_CAP", "BROADCAST_APPROVAL_THRESHOLD",
+    "BROADCAST_MAX_HOURS",
 )
-INTEGERS = ("PROXY_COUNT", "SMS_MAX_SEGMENTS", "LETTER_SLA_DAYS", "POST_DAYS", "MATCH_ALERTS_PER_DAY")
+INTEGERS = ("PROXY_COUNT", "SMS_MAX_SEGMENTS", "LETTER_SLA_DAYS", "POST_DAYS", "MATCH_ALERTS_PER_DAY",
+            "BROADCAST_DAILY_CAP", "BROADCAST_APPROVAL_THRESHOLD")
+NUMBERS = ("SMS_SEND_TIMEOUT", "SMS_RATE", "BROADCAST_MAX_HOURS")  # may have a fraction
 FLAGS = ("DEV_SIMULATORS",)  # "1", "true", "yes", "on" turn them on
 
 
@@ -90,8 +94,9 @@ def from_environment() -> dict:
     for key in FLAGS:
         if key in found:
             found[key] = found[key].strip().lower() in ("1", "true", "yes", "on")
-    if "SMS_SEND_TIMEOUT" in found:
-        found["SMS_SEND_TIMEOUT"] = float(found["SMS_SEND_TIMEOUT"])
+    for key in NUMBERS:
+        if key in found:
+            found[key] = float(found[key])
     return found
 
 
@@ -123,6 +128,9 @@ def validate(config: dict, *, debug: bool) -> None:
             raise ConfigError(f"SMS_BACKEND is twilio but {', '.join(missing)} not set.")
         if config.get("TWILIO_API_BASE") and not config.get("TESTING"):
             raise ConfigError("TWILIO_API_BASE is for tests only: unset it to reach Twilio.")
+    for key in ("SMS_RATE", "BROADCAST_MAX_HOURS"):
+        if float(config[key]) <= 0:
+            raise ConfigError(f"{key} must be more than 0.")
     if debug or config.get("TESTING"):
         return
     if config["SECRET_KEY"] == DEV_SECRET_KEY or len(config["SECRET_KEY"]) < 16:

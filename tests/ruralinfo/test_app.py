@@ -30,6 +30,24 @@ def test_environment_configures_the_app(monkeypatch):
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
+@pytest.mark.parametrize("key", ["SMS_RATE", "BROADCAST_MAX_HOURS"])
+def test_a_rate_or_a_time_of_nothing_is_refused(app_config, key):
+    from ruralinfo.config import ConfigError
+
+    with pytest.raises(ConfigError, match=key):
+        create_app({**app_config, key: 0})
+
+
+def test_the_broadcast_settings_come_from_the_environment_as_numbers(monkeypatch):
+    for key, value in (("SECRET_KEY", "s" * 40), ("IDENTITY_KEY", "i" * 40), ("SMS_RATE", "12.5"),
+                       ("SMS_PRICE", "0.05"), ("SMS_CURRENCY", "CNY"), ("BROADCAST_DAILY_CAP", "3"),
+                       ("BROADCAST_APPROVAL_THRESHOLD", "800"), ("BROADCAST_MAX_HOURS", "2.5")):
+        monkeypatch.setenv(key, value)
+    config = create_app().config
+    assert (config["SMS_RATE"], config["SMS_PRICE"], config["BROADCAST_DAILY_CAP"],
+            config["BROADCAST_APPROVAL_THRESHOLD"], config["BROADCAST_MAX_HOURS"]) == (12.5, "0.05", 3, 800, 2.5)
+
+
 def test_security_headers_and_cookie_flags(client, make_staff):
     user = make_staff(roles.ADMIN)
     response = client.post("/login", data={"phone": user.phone, "password": PASSWORD})
