@@ -65,6 +65,7 @@ class Broadcast(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime)
     planned_at: Mapped[datetime | None] = mapped_column(DateTime)
     recipient_count: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)  # a sender is at work until then
 
     topic = relationship("Topic")
     created_by = relationship("User", foreign_keys=[created_by_id])

@@ -16,6 +16,8 @@ routine one when the quiet hours begin.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, update
 
@@ -32,6 +34,7 @@ from ruralinfo.timeutil import now_utc
 
 BATCH = 200  # recipients a worker takes at once
 CHUNK = 100  # at most this many texts claimed, sent and recorded together
+LEASE = timedelta(seconds=90)  # a sender that has not asked to go on for this long has stopped
 
 
 AFTER_SENT: list = []  # features' hooks, called with the ids of texts just accepted (``after_sent``)
@@ -53,16 +56,22 @@ def run(broadcast_id: int) -> int:
     """The job: send what is left of broadcast ``broadcast_id`` while it is sending.
     Returns how many texts this run handed to the gateway."""
     handed = 0
-    while may_send(broadcast_id):
-        queued = _queued_texts(broadcast_id) or _take_batch(broadcast_id)
-        if not queued:
-            break
-        size = chunk_size()
-        for start in range(0, len(queued), size):
-            if start and not may_send(broadcast_id):
-                return handed
-            handed += send_chunk(queued[start:start + size], topic_id=_topic_of(broadcast_id))
-    return handed
+    try:
+        while may_send(broadcast_id):
+            queued = _queued_texts(broadcast_id) or _take_batch(broadcast_id)
+            if not queued:
+                break
+            size = chunk_size()
+            for start in range(0, len(queued), size):
+                if start and not may_send(broadcast_id):
+                    return handed
+                handed += send_chunk(queued[start:start + size], topic_id=_topic_of(broadcast_id))
+        return handed
+    finally:  # stopping of its own accord: the sweep may start the next sender whenever there is work
+        db.session.rollback()
+        db.session.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(lease_until=None)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
 
 
 def chunk_size() -> int:
@@ -143,10 +152,13 @@ def _replay_early_events(provider_ids: list[str]) -> None:
 
 def may_send(broadcast_id: int) -> bool:
     """Sending, and not a routine notice in the quiet hours (it waits for the morning,
-    when the sweep takes it up again; an urgent alert goes day and night)."""
-    row = db.session.execute(select(Broadcast.status, Broadcast.urgent).where(Broadcast.id == broadcast_id)).first()
+    when the sweep takes it up again; an urgent alert goes day and night). Asking
+    renews this sender's lease (``LEASE``): while it holds, the sweep starts no other."""
+    urgent = db.session.scalar(update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == SENDING)
+                               .values(lease_until=now_utc() + LEASE).returning(Broadcast.urgent)
+                               .execution_options(synchronize_session=False))
     db.session.commit()
-    return row is not None and row.status == SENDING and (row.urgent or quiet.held_until() is None)
+    return urgent is not None and (urgent or quiet.held_until() is None)
 
 
 def _queued_texts(broadcast_id: int) -> list[int]:

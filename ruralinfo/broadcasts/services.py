@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ruralinfo import jobs
 from ruralinfo.accounts import roles
@@ -183,13 +183,17 @@ def send(broadcast_id: int) -> None:
 
 def sweep() -> int:
     """Start the scheduled broadcasts whose time has come, and take up the ones left
-    sending (a stopped worker or process). Returns how many were started."""
+    sending that no sender holds (``sending.may_send`` renews a sender's lease while it
+    works: a broadcast of a day is not started again every minute). Returns how many
+    scheduled ones were started."""
     due = db.session.scalars(select(Broadcast.id).where(Broadcast.status == SCHEDULED,
                                                         Broadcast.send_at <= now_utc())).all()
     for broadcast_id in due:
         db.session.get(Broadcast, broadcast_id).status = SENDING
-    waiting = db.session.scalars(select(Broadcast.id).where(Broadcast.status == SENDING)).all()
+    now = now_utc()
+    waiting = db.session.scalars(select(Broadcast.id).where(
+        Broadcast.status == SENDING, or_(Broadcast.lease_until.is_(None), Broadcast.lease_until < now))).all()
     db.session.commit()
-    for broadcast_id in waiting:  # a second sender alongside a live one is safe: each takes its own batches
+    for broadcast_id in waiting:  # nobody at work on it (stopped, or waiting out the night or the daily cap)
         start(broadcast_id)
     return len(due)

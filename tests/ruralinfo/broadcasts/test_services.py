@@ -190,3 +190,20 @@ def test_two_routine_broadcasts_at_once_give_nobody_more_than_the_cap(app, burea
         thread.join(60)
     phones = db.session.scalars(select(OutboundMessage.to).where(OutboundMessage.kind == BROADCAST)).all()
     assert sorted(phones) == sorted(f.phone for f in bureau["farmers"])  # one each, not two
+
+
+def test_the_sweep_starts_no_second_sender_while_one_holds_the_lease(app, bureau, monkeypatch):
+    from ruralinfo.timeutil import now_utc
+
+    started = []
+    monkeypatch.setattr(services, "start", started.append)
+    app.config["BROADCAST_APPROVAL_THRESHOLD"] = 10
+    broadcast = services.submit(make(bureau), actor=bureau["clerk"])  # "started": recorded only
+    broadcast.lease_until = now_utc() + timedelta(seconds=60)  # a sender at work
+    db.session.commit()
+    services.sweep()
+    assert started == [broadcast.id]  # the submit's start only
+    broadcast.lease_until = now_utc() - timedelta(seconds=1)  # its sender stopped without a word
+    db.session.commit()
+    services.sweep()
+    assert started == [broadcast.id, broadcast.id]
