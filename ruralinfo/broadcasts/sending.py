@@ -171,9 +171,20 @@ def _queued_texts(broadcast_id: int) -> list[int]:
 
 
 def texts_left(broadcast_id: int) -> bool:
-    """Whether any of the broadcast's texts waits in the outbox."""
+    """Whether any of the broadcast's texts is not settled yet: waiting in the outbox, or
+    claimed by a sender that may have stopped (the channel will look it up, and may
+    queue it again)."""
     return db.session.scalar(select(OutboundMessage.id).where(
-        OutboundMessage.cause == cause(broadcast_id), OutboundMessage.status == QUEUED).limit(1)) is not None
+        OutboundMessage.cause == cause(broadcast_id),
+        OutboundMessage.status.in_((QUEUED, SENDING_TEXT, UNKNOWN))).limit(1)) is not None
+
+
+def drop_queued(broadcast_id: int) -> int:
+    """A cancelled broadcast's texts still waiting: failed, with the reason (not committed)."""
+    return db.session.execute(update(OutboundMessage).where(
+        OutboundMessage.cause == cause(broadcast_id), OutboundMessage.status == QUEUED)
+        .values(status=FAILED, last_error="the broadcast was cancelled", updated_at=now_utc())
+        .execution_options(synchronize_session=False)).rowcount
 
 
 def _take_batch(broadcast_id: int) -> list[int]:

@@ -121,6 +121,7 @@ def resume(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcas
 def cancel(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcast:
     """Nothing more goes out; what was sent stays sent."""
     _require(broadcast, DRAFT, PENDING_APPROVAL, SCHEDULED, SENDING, PAUSED)
+    sending.drop_queued(broadcast.id)
     return _move(broadcast, CANCELLED, "broadcast.cancel", actor, channel)
 
 

@@ -207,3 +207,30 @@ def test_the_sweep_starts_no_second_sender_while_one_holds_the_lease(app, bureau
     db.session.commit()
     services.sweep()
     assert started == [broadcast.id, broadcast.id]
+
+
+def test_a_broadcast_is_done_only_when_every_text_is_settled(app, bureau, monkeypatch):
+    from ruralinfo.broadcasts import sending
+
+    app.config["BROADCAST_APPROVAL_THRESHOLD"] = 10
+    monkeypatch.setattr(services, "start", lambda broadcast_id: None)  # nobody sends yet
+    broadcast = services.submit(make(bureau), actor=bureau["clerk"])
+    taken = sending._take_batch(broadcast.id)
+    db.session.execute(OutboundMessage.__table__.update().where(OutboundMessage.id == taken[0])
+                       .values(status="unknown"))  # claimed by a sender that stopped: to be looked up
+    db.session.commit()
+    services.send(broadcast.id)
+    db.session.refresh(broadcast)
+    assert broadcast.status == SENDING and texts() == 3  # not done: that text may go again
+
+
+def test_cancelling_fails_the_texts_still_waiting_with_the_reason(app, bureau, monkeypatch):
+    from ruralinfo.broadcasts import sending
+
+    app.config["BROADCAST_APPROVAL_THRESHOLD"] = 10
+    monkeypatch.setattr(services, "start", lambda broadcast_id: None)
+    broadcast = services.submit(make(bureau), actor=bureau["clerk"])
+    sending._take_batch(broadcast.id)
+    services.cancel(broadcast, actor=bureau["clerk"])
+    reasons = db.session.scalars(select(OutboundMessage.last_error).where(OutboundMessage.kind == BROADCAST)).all()
+    assert reasons == ["the broadcast was cancelled"] * 3
