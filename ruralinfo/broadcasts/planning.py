@@ -17,7 +17,7 @@ from sqlalchemy import case, false, func, insert, literal, select
 
 from ruralinfo.accounts.models import User
 from ruralinfo.broadcasts import audience as audiences
-from ruralinfo.broadcasts import daily_cap
+from ruralinfo.broadcasts import daily_cap, rate
 from ruralinfo.broadcasts.models import LEFT_TOPIC, OPTED_OUT, PLANNED, Broadcast, Recipient, TopicOptOut
 from ruralinfo.extensions import db
 from ruralinfo.sms import segments
@@ -78,7 +78,7 @@ def preview(audience: audiences.Audience, body: str, body_en: str = "", urgent: 
         result.segments += number * result.segments_each[language]
     result.one_segment = all(count <= 1 for count in result.segments_each.values())
     result.cost = Decimal(str(current_app.config["SMS_PRICE"])) * result.segments
-    result.hours = result.people / float(current_app.config["SMS_RATE"]) / 3600
+    result.hours = result.people * rate.interval() / 3600  # at the pace the senders keep
     result.too_long = result.hours > float(current_app.config["BROADCAST_MAX_HOURS"])
     return result
 
