@@ -44,6 +44,7 @@ bench: $(VENV)/.installed translations
 	$(BIN)/python bench/parsing.py
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/webhook_latency.py
+	$(BIN)/python bench/broadcast.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
