@@ -106,11 +106,17 @@ def send_chunk(message_ids: list[int], topic_id: int | None = None) -> int:
         User.sms_opt_out.is_(True), User.id.in_(select(TopicOptOut.user_id).where(TopicOptOut.topic_id == topic_id))))
     )) if users else set()
     accepted, went = [], 0
-    for row in sorted(claimed, key=lambda one: one.id):
+    rows = sorted(claimed, key=lambda one: one.id)
+    for position, row in enumerate(rows):
         if row.user_id in opted:
             _finish(row.id, status=FAILED, last_error="recipient opted out (of notices or this topic) before sending")
             continue
-        rate.wait_turn(gateway.name)
+        try:
+            rate.wait_turn(gateway.name)
+        except rate.RateUnavailable:  # never handed to the gateway: queued again, the rest recorded
+            _finish_many([later.id for later in rows[position:]], status=QUEUED, attempts=OutboundMessage.attempts - 1)
+            _record(accepted)
+            raise
         went += 1
         try:
             result = gateway.send(row.to, sms.signature() + row.body, None)
@@ -121,6 +127,12 @@ def send_chunk(message_ids: list[int], topic_id: int | None = None) -> int:
         else:
             accepted.append({"message": row.id, "provider": result.provider_id,
                              "new": result.status if status.can_move(SENDING_TEXT, result.status) else SENDING_TEXT})
+    _record(accepted)
+    return went
+
+
+def _record(accepted: list[dict]) -> None:
+    """Write the gateway's answers for the texts it accepted, together, and commit."""
     if accepted:
         table = OutboundMessage.__table__
         db.session.execute(table.update().where(table.c.id == bindparam("message"),
@@ -131,11 +143,15 @@ def send_chunk(message_ids: list[int], topic_id: int | None = None) -> int:
         for hook in AFTER_SENT:
             hook([one["message"] for one in accepted])
     db.session.commit()
-    return went
 
 
 def _finish(message_id: int, **values) -> None:
-    db.session.execute(update(OutboundMessage).where(OutboundMessage.id == message_id,
+    _finish_many([message_id], **values)
+
+
+def _finish_many(message_ids: list[int], **values) -> None:
+    """Move claimed texts on (only while still claimed: nobody overtook us)."""
+    db.session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(message_ids),
                                                      OutboundMessage.status == SENDING_TEXT)
                        .values(updated_at=now_utc(), **values).execution_options(synchronize_session=False))
 

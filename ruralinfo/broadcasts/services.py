@@ -21,7 +21,7 @@ from ruralinfo import jobs
 from ruralinfo.accounts import roles
 from ruralinfo.audit import services as audit
 from ruralinfo.broadcasts import audience as audiences
-from ruralinfo.broadcasts import planning, sending
+from ruralinfo.broadcasts import planning, rate, sending
 from ruralinfo.broadcasts.models import (CANCELLED, DONE, DRAFT, PAUSED, PENDING_APPROVAL, PLANNED, SCHEDULED,
                                          SENDING, Broadcast, Recipient, Topic)
 from ruralinfo.errors import FieldErrors
@@ -173,7 +173,11 @@ def start(broadcast_id: int) -> None:
 
 def send(broadcast_id: int) -> None:
     """The job: send what is left, and mark the broadcast done when nothing is."""
-    sending.run(broadcast_id)
+    try:
+        sending.run(broadcast_id)
+    except rate.RateUnavailable as err:
+        log.warning("broadcast %s waits: %s; the sweep takes it up again", broadcast_id, err)
+        return
     broadcast = db.session.get(Broadcast, broadcast_id)
     left = db.session.scalar(select(Recipient.id).where(Recipient.broadcast_id == broadcast_id,
                                                         Recipient.state == PLANNED).limit(1))

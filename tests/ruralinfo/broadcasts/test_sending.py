@@ -226,3 +226,31 @@ def test_the_rate_spaces_every_workers_texts_so_no_second_holds_more(app_config,
 def test_a_chunk_is_about_a_second_of_texts(app, per_second, size):
     app.config["SMS_RATE"] = per_second
     assert sending.chunk_size() == size
+
+
+def test_a_stopped_redis_makes_the_sender_wait_then_stop_with_nothing_lost(app, gateway, farmers, monkeypatch):
+    """Redis keeps the shared rate: while it cannot be reached nothing is sent around it;
+    the texts not yet handed over are queued again, and go once Redis is back."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from ruralinfo import jobs
+    from ruralinfo.broadcasts import services
+
+    broadcast_id = sending_broadcast().id
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+
+    class Down:
+        def eval(self, *args):
+            raise RedisConnectionError("refused")
+
+    monkeypatch.setattr(jobs, "redis_connection", lambda: Down())
+    monkeypatch.setattr(rate, "REDIS_PATIENCE", 0.6)
+    monkeypatch.setattr(rate.time, "sleep", lambda seconds: None)
+    services.send(broadcast_id)  # waits, gives up, says so: no exception out of the job
+    assert gateway.received == []
+    statuses = db.session.scalars(select(OutboundMessage.status)).all()
+    assert set(statuses) <= {"queued", "sent"} and statuses.count("queued") == 11  # none claimed, none lost
+    app.config.pop("REDIS_URL")  # back (here: the process's own spacing)
+    assert sending.run(broadcast_id) == 11
+    phones = [to for to, _body in gateway.received]
+    assert len(phones) == len(set(phones)) == 11
