@@ -60,6 +60,7 @@ def _configure(app: Flask, test_config: dict | None) -> None:
 def _import_models() -> None:
     """Import every model module so that metadata (and Alembic) see all tables."""
     from ruralinfo.accounts import models as _accounts  # noqa: F401
+    from ruralinfo.api import models as _api  # noqa: F401
     from ruralinfo.audit import models as _audit  # noqa: F401
     from ruralinfo.broadcasts import models as _broadcasts  # noqa: F401
     from ruralinfo.liaison import models as _liaison  # noqa: F401

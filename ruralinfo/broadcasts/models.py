@@ -66,10 +66,21 @@ class Broadcast(db.Model):
     planned_at: Mapped[datetime | None] = mapped_column(DateTime)
     recipient_count: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)  # a sender is at work until then
+    # A sign-up (会议通知报名): the answers offered, numbered 1, 2 … in order (``["报名", "不参加"]``),
+    # or none with ``free_reply`` for an answer in the farmer's words; open until ``replies_close_at``.
+    reply_options: Mapped[list] = mapped_column(JSON, default=list)
+    free_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    replies_close_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A reminder to those who have not answered: its answers count for the sign-up it reminds of.
+    reminder_of_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
 
     topic = relationship("Topic")
     created_by = relationship("User", foreign_keys=[created_by_id])
     approved_by = relationship("User", foreign_keys=[approved_by_id])
+
+    @property
+    def asks_reply(self) -> bool:
+        return bool(self.reply_options) or self.free_reply
 
 
 class Recipient(db.Model):
@@ -88,3 +99,43 @@ class Recipient(db.Model):
     state: Mapped[str] = mapped_column(String(16), default=PLANNED)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("sms_outbox.id"))
     held_until: Mapped[datetime | None] = mapped_column(DateTime)  # had today's routine notices: waits till then
+
+
+class Reply(db.Model):
+    """A recipient's answer to a sign-up: the option chosen (1, 2 …) or their own words.
+    One per broadcast and phone: a later answer replaces the earlier one (a farmer may
+    change their mind until sign-up closes)."""
+
+    __tablename__ = "broadcast_replies"
+    __table_args__ = (UniqueConstraint("broadcast_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(16))
+    choice: Mapped[int | None] = mapped_column(Integer)  # 1-based option number; None for a free answer
+    answer: Mapped[str] = mapped_column(String(160), default="")  # as the farmer wrote it
+    channel: Mapped[str] = mapped_column(String(10), default="sms")
+    at: Mapped[datetime] = mapped_column(DateTime, default=now_utc)
+
+
+class Template(db.Model):
+    """A reusable notice (frost warning, pest alert, meeting notice …): the bureau picks
+    one and edits it. ``{name}`` and ``{village}`` are filled in for each recipient."""
+
+    __tablename__ = "broadcast_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(40), unique=True)
+    name_en: Mapped[str] = mapped_column(String(80))
+    topic_id: Mapped[int] = mapped_column(ForeignKey("broadcast_topics.id"))
+    body: Mapped[str] = mapped_column(Text)
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    reply_options: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    topic = relationship("Topic")
+
+    def label(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_zh

@@ -17,9 +17,10 @@ from sqlalchemy import case, false, func, insert, literal, select
 
 from ruralinfo.accounts.models import User
 from ruralinfo.broadcasts import audience as audiences
-from ruralinfo.broadcasts import daily_cap, rate
+from ruralinfo.broadcasts import daily_cap, rate, texts
 from ruralinfo.broadcasts.models import LEFT_TOPIC, OPTED_OUT, PLANNED, Broadcast, Recipient, TopicOptOut
 from ruralinfo.extensions import db
+from ruralinfo.regions.models import Region
 from ruralinfo.sms import segments
 from ruralinfo.sms import services as sms
 from ruralinfo.timeutil import now_utc
@@ -39,6 +40,7 @@ class Preview:
     one_segment: bool = True  # every language's text fits one segment
     held: int = 0  # had today's routine notices (BROADCAST_DAILY_CAP): theirs waits for tomorrow
     left_topic: int = 0  # left the broadcast's topic (退订 价格)
+    samples: dict[str, str] = field(default_factory=dict)  # the text as a reader of each language gets it
 
 
 def left(topic_id: int | None):
@@ -48,10 +50,20 @@ def left(topic_id: int | None):
     return User.id.in_(select(TopicOptOut.user_id).where(TopicOptOut.topic_id == topic_id))
 
 
+@dataclass
+class Draft:
+    """What a text is made of (a ``Broadcast`` serves as well)."""
+    body: str
+    body_en: str = ""
+    reply_options: list = field(default_factory=list)
+    free_reply: bool = False
+
+
 def preview(audience: audiences.Audience, body: str, body_en: str = "", urgent: bool = False,
-            topic_id: int | None = None) -> Preview:
+            topic_id: int | None = None, reply_options: list | None = None, free_reply: bool = False) -> Preview:
     """What sending ``body`` (and ``body_en`` to English readers) to ``audience`` would
-    take, counted in the database without writing anything."""
+    take, counted in the database without writing anything. A sign-up's how-to-answer
+    line is counted in; ``{name}`` and ``{village}`` are filled with one recipient's."""
     where = audiences.condition(audience)
     english = case((User.language == "en", "en"), else_="zh") if body_en else literal("zh")
     state = case((User.sms_opt_out.is_(True), OPTED_OUT), (left(topic_id), LEFT_TOPIC), else_=PLANNED)
@@ -72,15 +84,28 @@ def preview(audience: audiences.Audience, body: str, body_en: str = "", urgent: 
         result.held = db.session.scalar(select(func.count()).select_from(User).where(
             where, User.sms_opt_out.is_(False), ~left(topic_id), User.phone.in_(daily_cap.capped_phones(now_utc()))))
     result.duplicates = _named_twice(audience)
-    texts = {"zh": body, "en": body_en or body}
+    draft = Draft(body, body_en, list(reply_options or []), free_reply)
+    for language in ("zh", "en"):
+        result.samples[language] = sms.signature() + _sample(draft, language, where)
     for language, number in result.by_language.items():
-        result.segments_each[language] = segments.count(texts[language], sms.signature()).segments
+        result.segments_each[language] = segments.count(result.samples[language]).segments
         result.segments += number * result.segments_each[language]
     result.one_segment = all(count <= 1 for count in result.segments_each.values())
     result.cost = Decimal(str(current_app.config["SMS_PRICE"])) * result.segments
     result.hours = result.people * rate.interval() / 3600  # at the pace the senders keep
     result.too_long = result.hours > float(current_app.config["BROADCAST_MAX_HOURS"])
     return result
+
+
+def _sample(draft: Draft, language: str, where) -> str:
+    """The text one recipient reading ``language`` gets (names filled with the first one's)."""
+    text = texts.template(draft, language)
+    if not texts.has_placeholders(text):
+        return text
+    someone = db.session.execute(select(User.name, Region.name).outerjoin(Region, Region.code == User.region_code)
+                                 .where(where, User.language == texts.language_of(draft, language))
+                                 .order_by(User.id).limit(1)).first()
+    return texts.personal(text, *(someone or (None, None)), texts.language_of(draft, language))
 
 
 def _named_twice(audience: audiences.Audience) -> int:

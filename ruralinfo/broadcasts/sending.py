@@ -22,9 +22,10 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, update
 
 from ruralinfo.accounts.models import User
-from ruralinfo.broadcasts import daily_cap, rate
+from ruralinfo.broadcasts import daily_cap, rate, texts
 from ruralinfo.broadcasts.models import PLANNED, QUEUED_TEXT, SENDING, Broadcast, Recipient, TopicOptOut
 from ruralinfo.extensions import db
+from ruralinfo.regions.models import Region
 from ruralinfo.sms import gateways, quiet, segments, status
 from ruralinfo.sms import services as sms
 from ruralinfo.sms.gateways import GatewayError, SendOutcomeUnknown
@@ -242,18 +243,12 @@ def _take_once(broadcast_id: int) -> list[int] | None:
     if not ids:
         db.session.commit()
         return None if capped else []
-    texts = _texts(broadcast)
     chosen = Recipient.id.in_(ids)
-    body = case((Recipient.language == "en", literal(texts["en"][0])), else_=literal(texts["zh"][0]))
-    counted = case((Recipient.language == "en", literal(texts["en"][1])), else_=literal(texts["zh"][1]))
-    encoding = case((Recipient.language == "en", literal(texts["en"][2])), else_=literal(texts["zh"][2]))
-    now = now_utc()
-    db.session.execute(insert(OutboundMessage).from_select(
-        ["to", "user_id", "body", "segments", "encoding", "kind", "cause", "status", "gateway", "attempts",
-         "last_error", "created_at", "updated_at"],
-        select(Recipient.phone, Recipient.user_id, body, counted, encoding, literal(BROADCAST),
-               literal(cause(broadcast_id)), literal(QUEUED), literal(""), literal(0), literal(""), literal(now),
-               literal(now)).where(chosen)))
+    made = _texts(broadcast)
+    if any(texts.has_placeholders(body) for body, _segments, _encoding in made.values()):
+        _write_personal(broadcast, ids, made)
+    else:
+        _write_same(broadcast_id, chosen, made)
     text_of = (select(OutboundMessage.id).where(OutboundMessage.cause == cause(broadcast_id),
                                                 OutboundMessage.to == Recipient.phone).scalar_subquery())
     db.session.execute(update(Recipient).where(chosen).values(message_id=text_of)
@@ -262,11 +257,45 @@ def _take_once(broadcast_id: int) -> list[int] | None:
     return list(db.session.scalars(select(Recipient.message_id).where(chosen).order_by(Recipient.id)))
 
 
+def _write_same(broadcast_id: int, chosen, made: dict[str, tuple[str, int, str]]) -> None:
+    """One text for every reader of a language: written for the whole batch by one INSERT … SELECT."""
+    body = case((Recipient.language == "en", literal(made["en"][0])), else_=literal(made["zh"][0]))
+    counted = case((Recipient.language == "en", literal(made["en"][1])), else_=literal(made["zh"][1]))
+    encoding = case((Recipient.language == "en", literal(made["en"][2])), else_=literal(made["zh"][2]))
+    now = now_utc()
+    db.session.execute(insert(OutboundMessage).from_select(
+        ["to", "user_id", "body", "segments", "encoding", "kind", "cause", "status", "gateway", "attempts",
+         "last_error", "created_at", "updated_at"],
+        select(Recipient.phone, Recipient.user_id, body, counted, encoding, literal(BROADCAST),
+               literal(cause(broadcast_id)), literal(QUEUED), literal(""), literal(0), literal(""), literal(now),
+               literal(now)).where(chosen)))
+
+
+def _write_personal(broadcast: Broadcast, ids: list[int], made: dict[str, tuple[str, int, str]]) -> None:
+    """Texts with ``{name}`` and ``{village}``: filled in for each recipient of the batch."""
+    now = now_utc()
+    rows = db.session.execute(select(Recipient.phone, Recipient.user_id, Recipient.language, User.name, Region.name)
+                              .outerjoin(User, User.id == Recipient.user_id)
+                              .outerjoin(Region, Region.code == User.region_code)
+                              .where(Recipient.id.in_(ids))).all()
+    values = []
+    for phone, user_id, language, name, village in rows:
+        reads = texts.language_of(broadcast, language)
+        body = texts.personal(made[reads][0], name, village, reads)
+        counted = segments.count(body, sms.signature())
+        values.append({"to": phone, "user_id": user_id, "body": body, "segments": counted.segments,
+                       "encoding": counted.encoding, "kind": BROADCAST, "cause": cause(broadcast.id),
+                       "status": QUEUED, "gateway": "", "attempts": 0, "last_error": "",
+                       "created_at": now, "updated_at": now})
+    db.session.execute(insert(OutboundMessage), values)
+
+
 def _texts(broadcast: Broadcast) -> dict[str, tuple[str, int, str]]:
-    """The text each language gets (English falls back to Chinese), with its segments
-    and encoding."""
+    """The text each language gets (English falls back to Chinese, a sign-up's how-to
+    included), with its segments and encoding."""
     result = {}
-    for language, body in (("zh", broadcast.body), ("en", broadcast.body_en or broadcast.body)):
+    for language in ("zh", "en"):
+        body = texts.template(broadcast, language)
         counted = segments.count(body, sms.signature())
         result[language] = (body, counted.segments, counted.encoding)
     return result

@@ -30,6 +30,7 @@ from ruralinfo.timeutil import now_utc
 
 log = logging.getLogger(__name__)
 MAX_BODY = 500  # characters: a notice longer than this is no text message
+MAX_OPTIONS, MAX_OPTION = 9, 20  # a sign-up's answers, replied by one digit; characters of one
 STATUS_LABELS = {DRAFT: _l("draft"), PENDING_APPROVAL: _l("waiting for approval"), SCHEDULED: _l("scheduled"),
                  SENDING: _l("sending"), PAUSED: _l("paused"), DONE: _l("done"), CANCELLED: _l("cancelled")}
 
@@ -39,10 +40,15 @@ class BroadcastError(FieldErrors):
 
 
 def create(*, actor, body: str, topic: str, audience: audiences.Audience, body_en: str = "", urgent: bool = False,
-           send_at: datetime | None = None, channel: str = audit.WEB) -> Broadcast:
+           send_at: datetime | None = None, reply_options: list[str] | None = None, free_reply: bool = False,
+           replies_close_at: datetime | None = None, reminder_of: Broadcast | None = None,
+           channel: str = audit.WEB) -> Broadcast:
     """A draft broadcast (committed). ``topic`` is a topic's key or Chinese name;
-    ``send_at`` is aware or naive UTC, and not in the past."""
+    ``send_at`` is aware or naive UTC, and not in the past. A sign-up offers
+    ``reply_options`` (answered 1, 2 … in order; ``报名|sign up`` for both languages)
+    or takes a ``free_reply``, until ``replies_close_at``."""
     errors: dict[str, str] = {}
+    options = [" ".join(str(option).split()) for option in (reply_options or [])]
     body, body_en = " ".join((body or "").split()), " ".join((body_en or "").split())
     if not body:
         errors["body"] = str(_l("Write the notice first."))
@@ -55,16 +61,36 @@ def create(*, actor, body: str, topic: str, audience: audiences.Audience, body_e
     when = _utc(send_at)
     if when is not None and when < now_utc():
         errors["send_at"] = str(_l("This time has passed."))
+    errors.update(_reply_errors(options, free_reply, _utc(replies_close_at), when))
     if errors:
         raise BroadcastError(errors)
     broadcast = Broadcast(body=body, body_en=body_en, topic=found, urgent=urgent, audience=audience.to_json(),
-                          status=DRAFT, send_at=when, created_by_id=actor.id)
+                          status=DRAFT, send_at=when, created_by_id=actor.id, reply_options=options,
+                          free_reply=bool(free_reply) and not options, replies_close_at=_utc(replies_close_at),
+                          reminder_of_id=reminder_of.id if reminder_of is not None else None)
     db.session.add(broadcast)
     db.session.flush()
     audit.record("broadcast.create", broadcast, actor=actor, channel=channel,
                  details={"urgent": urgent, "topic": found.key})
     db.session.commit()
     return broadcast
+
+
+def _reply_errors(options: list[str], free_reply: bool, closes: datetime | None,
+                  send_at: datetime | None) -> dict[str, str]:
+    errors = {}
+    if len(options) > MAX_OPTIONS:
+        errors["reply_options"] = str(_l("At most %(n)s answers (a farmer replies with one digit).", n=MAX_OPTIONS))
+    elif any(not option or len(option) > MAX_OPTION for option in options):
+        errors["reply_options"] = str(_l("Each answer is 1 to %(n)s characters.", n=MAX_OPTION))
+    elif len({option.casefold() for option in options}) < len(options):
+        errors["reply_options"] = str(_l("Two answers are the same."))
+    if closes is not None:
+        if not (options or free_reply):
+            errors["replies_close_at"] = str(_l("Only a broadcast that asks for an answer closes."))
+        elif closes < max(now_utc(), send_at or now_utc()):
+            errors["replies_close_at"] = str(_l("Sign-up must close after the notice goes out."))
+    return errors
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -80,8 +106,7 @@ def needs_approval(broadcast: Broadcast) -> bool:
 def submit(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcast:
     """Plan the recipients; then it waits for approval, or for its time, or goes."""
     _require(broadcast, DRAFT)
-    if planning.preview(audiences.Audience.from_json(broadcast.audience), broadcast.body,
-                        broadcast.body_en, urgent=broadcast.urgent, topic_id=broadcast.topic_id).too_long:
+    if preview_of(broadcast).too_long:
         raise BroadcastError({"audience": str(_l("Sending would take longer than %(h)s hours: choose fewer "
                                                  "recipients, or split the notice.",
                                                  h=current_app.config["BROADCAST_MAX_HOURS"]))})
@@ -93,6 +118,12 @@ def submit(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcas
         db.session.commit()
         return broadcast
     return _release(broadcast)
+
+
+def preview_of(broadcast: Broadcast) -> planning.Preview:
+    return planning.preview(audiences.Audience.from_json(broadcast.audience), broadcast.body, broadcast.body_en,
+                            urgent=broadcast.urgent, topic_id=broadcast.topic_id,
+                            reply_options=broadcast.reply_options, free_reply=broadcast.free_reply)
 
 
 def approve(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcast:
