@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(bureau_bp, url_prefix="/bureau")
+    from ruralinfo.broadcasts.views import bp as broadcasts_bp; app.register_blueprint(broadcasts_bp, url_prefix="/bureau/broadcasts")  # noqa: E702,E501
     app.register_blueprint(liaison_bp, url_prefix="/liaison")
     from mailbox.views import bp as mailbox_bp; app.register_blueprint(mailbox_bp, url_prefix="/mailbox")  # noqa: E702
     from mailbox.liaison_views import bp as letters_bp; app.register_blueprint(letters_bp, url_prefix="/liaison/letters")  # noqa: E702,E501

@@ -36,6 +36,7 @@ from ruralinfo.timeutil import now_utc
 BATCH = 200  # recipients a worker takes at once
 CHUNK = 100  # at most this many texts claimed, sent and recorded together
 LEASE = timedelta(seconds=90)  # a sender that has not asked to go on for this long has stopped
+# (BROADCAST_LEASE, in seconds, if set: the kill -9 test shortens it for its worker processes)
 
 
 AFTER_SENT: list = []  # features' hooks, called with the ids of texts just accepted (``after_sent``)
@@ -136,13 +137,16 @@ def _record(accepted: list[dict]) -> None:
     """Write the gateway's answers for the texts it accepted, together, and commit."""
     if accepted:
         table = OutboundMessage.__table__
+        # a text accepted before (then undelivered, and retried) was filed already: hooks hear of first sends only
+        first = set(db.session.scalars(select(OutboundMessage.id).where(
+            OutboundMessage.id.in_([one["message"] for one in accepted]), OutboundMessage.provider_id.is_(None))))
         db.session.execute(table.update().where(table.c.id == bindparam("message"),
                                                 or_(table.c.status == SENDING_TEXT, table.c.status == UNKNOWN))
                            .values(provider_id=bindparam("provider"), status=bindparam("new"), last_error="",
                                    updated_at=now_utc()), accepted)
         _replay_early_events([one["provider"] for one in accepted])
         for hook in AFTER_SENT:
-            hook([one["message"] for one in accepted])
+            hook([one["message"] for one in accepted if one["message"] in first])
     db.session.commit()
 
 
@@ -172,10 +176,16 @@ def may_send(broadcast_id: int) -> bool:
     when the sweep takes it up again; an urgent alert goes day and night). Asking
     renews this sender's lease (``LEASE``): while it holds, the sweep starts no other."""
     urgent = db.session.scalar(update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == SENDING)
-                               .values(lease_until=now_utc() + LEASE).returning(Broadcast.urgent)
+                               .values(lease_until=now_utc() + lease()).returning(Broadcast.urgent)
                                .execution_options(synchronize_session=False))
     db.session.commit()
     return urgent is not None and (urgent or quiet.held_until() is None)
+
+
+def lease() -> timedelta:
+    """How long a sender's lease lasts: ``BROADCAST_LEASE`` seconds, or ``LEASE``."""
+    seconds = current_app.config.get("BROADCAST_LEASE")
+    return timedelta(seconds=float(seconds)) if seconds else LEASE
 
 
 def _queued_texts(broadcast_id: int) -> list[int]:

@@ -21,7 +21,7 @@ from ruralinfo import jobs
 from ruralinfo.accounts import roles
 from ruralinfo.audit import services as audit
 from ruralinfo.broadcasts import audience as audiences
-from ruralinfo.broadcasts import planning, rate, sending
+from ruralinfo.broadcasts import planning, rate, report, sending
 from ruralinfo.broadcasts.models import (CANCELLED, DONE, DRAFT, PAUSED, PENDING_APPROVAL, PLANNED, SCHEDULED,
                                          SENDING, Broadcast, Recipient, Topic)
 from ruralinfo.errors import FieldErrors
@@ -154,6 +154,24 @@ def cancel(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcas
     _require(broadcast, DRAFT, PENDING_APPROVAL, SCHEDULED, SENDING, PAUSED)
     sending.drop_queued(broadcast.id)
     return _move(broadcast, CANCELLED, "broadcast.cancel", actor, channel)
+
+
+def retry(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> int:
+    """Send again the texts that failed in a way that allows it (``report.may_retry``);
+    returns how many. A paused broadcast sends them when resumed."""
+    _require(broadcast, SENDING, PAUSED, DONE)
+    again = report.queue_again(broadcast.id)
+    if not again:
+        db.session.rollback()
+        raise BroadcastError({"retry": str(_l("No failed text can be sent again."))})
+    audit.record("broadcast.retry", broadcast, actor=actor, channel=channel, details={"texts": again})
+    if broadcast.status == PAUSED:
+        db.session.commit()
+        return again
+    broadcast.status = SENDING
+    db.session.commit()
+    start(broadcast.id)
+    return again
 
 
 def _require(broadcast: Broadcast, *states: str) -> None:
