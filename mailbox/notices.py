@@ -19,7 +19,7 @@ def file_as_letters(message_ids: list[int]) -> None:
     if not message_ids:
         return
     now = now_utc()
-    db.session.execute(insert(Letter).from_select(
+    db.session.execute(insert(Letter.__table__).from_select(  # Core: no ORM bulk work per chunk
         ["kind", "recipient_id", "body", "channel", "created_at", "close_reason", "sms_sent_upto"],
         select(literal(FROM_BUREAU), Recipient.user_id, OutboundMessage.body, literal("broadcast"), literal(now),
                literal(""), literal(0))

@@ -182,3 +182,6 @@ def close_post(post_id: int):
     services.close_post(post, actor=current_user, channel=WEB)
     flash(_l("Post no. %(n)s is closed.", n=post.id), "success")
     return redirect(url_for(".posts"))
+
+
+from mailbox import notice_views  # noqa: E402,F401  (the "Notices I get" page, on this blueprint)

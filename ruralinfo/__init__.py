@@ -80,7 +80,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(bureau_bp, url_prefix="/bureau")
-    from ruralinfo.broadcasts.views import bp as broadcasts_bp; app.register_blueprint(broadcasts_bp, url_prefix="/bureau/broadcasts")  # noqa: E702,E501
     app.register_blueprint(liaison_bp, url_prefix="/liaison")
     from mailbox.views import bp as mailbox_bp; app.register_blueprint(mailbox_bp, url_prefix="/mailbox")  # noqa: E702
     from mailbox.liaison_views import bp as letters_bp; app.register_blueprint(letters_bp, url_prefix="/liaison/letters")  # noqa: E702,E501
@@ -93,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from ruralinfo.sms.webhooks import bp as twilio_bp
 
     app.register_blueprint(twilio_bp)
+    from ruralinfo import api; api.init_app(app)  # noqa: E702  (/api/v1 and the admin view's token page)
     from ruralinfo.dev import phone
 
     phone.init_app(app)
@@ -119,6 +119,7 @@ def _register_cli(app: Flask) -> None:
     from ruralinfo import cli
 
     cli.init_app(app)
+    from ruralinfo.api.cli import api_token_cli; app.cli.add_command(api_token_cli)  # noqa: E702
     from mailbox.cli import posts_cli
 
     app.cli.add_command(posts_cli)

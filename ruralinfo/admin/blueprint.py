@@ -17,7 +17,7 @@ MANAGE_ACCOUNTS = (roles.ADMIN,)
 MANAGE_GROUPS = (roles.ADMIN,)
 
 NAV_SECTIONS = {"points": "point", "accounts": "account", "groups": "group", "regions": "region",
-                "audit": "audit"}
+                "audit": "audit", "topics": "topic", "templates": "template"}
 
 
 @bp.context_processor

@@ -7,7 +7,7 @@ from flask import redirect, url_for
 from ruralinfo.admin.blueprint import bp
 
 from ruralinfo.admin import (account_views, audit_views, group_views,  # noqa: E402,F401  (routes)
-                             point_views, region_views)
+                             point_views, region_views, topic_views)
 
 __all__ = ["bp"]
 

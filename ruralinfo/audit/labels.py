@@ -76,6 +76,8 @@ ACTIONS = {
     "broadcast.resume": _l("Broadcast resumed"),
     "broadcast.cancel": _l("Broadcast cancelled"),
     "broadcast.retry": _l("Failed broadcast texts sent again"),
+    "broadcast.reply": _l("Answered a sign-up"),
+    "broadcast.remind": _l("Reminder sent to those who had not answered"),
     "letter.close": _l("Letter closed without an answer"),
     "product.create": _l("Product added"),
     "product.synonyms_add": _l("Product synonyms added"),
@@ -99,7 +101,8 @@ TARGETS = {
     "import_batches": _l("Import"), "regions": _l("Regions"), "letters": _l("Letter"),
     "posts": _l("Supply or demand post"),
     "products": _l("Product"),
-    "broadcast_topics": _l("Broadcast topic"), "broadcast_templates": _l("Notice template"),
+    "broadcasts": _l("Broadcast"), "broadcast_topics": _l("Broadcast topic"),
+    "broadcast_templates": _l("Notice template"),
     "sms_inbox": _l("Received text"),
     "jobs": _l("Job"),
 }
@@ -121,6 +124,8 @@ FIELDS = {
     "posts_moved": _l("posts moved"), "recategorised": _l("also recategorised"),
     "key": _l("key"), "topic": _l("topic"), "body": _l("notice"), "body_en": _l("notice in English"),
     "urgent": _l("urgent"), "reply_options": _l("answers offered"),
+    "recipients": _l("recipients"), "texts": _l("texts"), "choice": _l("answer no."), "free": _l("free answer"),
+    "reminder": _l("reminder no."), "phones": _l("phone numbers"),
 }
 # Coded values, by the field they are stored under. Names, numbers, phone numbers and
 # region codes are data and are shown as they are.

@@ -26,7 +26,8 @@ KINDS = ("regions", "groups", "points", "roles")
 class Composed:
     """The form as the services want it, and what is wrong with it."""
 
-    values: dict = field(default_factory=dict)  # create()'s keyword arguments but the audience
+    values: dict = field(default_factory=dict)  # services.check()'s keyword arguments
+    urgent: bool = False
     audience: audiences.Audience | None = None
     errors: dict[str, str] = field(default_factory=dict)
     phones_text: dict[str, str] = field(default_factory=dict)  # "" and "x_": the lists to show again
@@ -36,11 +37,12 @@ def read(form: MultiDict, files: MultiDict | None = None) -> Composed:
     result = Composed()
     result.values = {
         "body": form.get("body", ""), "body_en": form.get("body_en", ""), "topic": form.get("topic", ""),
-        "urgent": form.get("urgent") == "1", "reply_options": _lines(form.get("reply_options", "")),
+        "reply_options": _lines(form.get("reply_options", "")),
         "free_reply": form.get("free_reply") == "1",
         "send_at": _local_time(form.get("send_at", ""), "send_at", result.errors),
         "replies_close_at": _local_time(form.get("replies_close_at", ""), "replies_close_at", result.errors),
     }
+    result.urgent = form.get("urgent") == "1"
     sides = {}
     for side in ("", "x_"):
         typed = form.get(side + "phones", "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ruralinfo.extensions import db
@@ -89,11 +89,16 @@ class Recipient(db.Model):
     phone, is one row (unique per broadcast and phone)."""
 
     __tablename__ = "broadcast_recipients"
-    __table_args__ = (UniqueConstraint("broadcast_id", "phone"),)
+    # Found by (broadcast, phone) and, once it has one, by its text; never by account (a
+    # million-row plan writes no index it does not need).
+    __table_args__ = (UniqueConstraint("broadcast_id", "phone"),
+                      Index("ix_broadcast_recipients_message_id", "message_id",
+                            postgresql_where=text("message_id IS NOT NULL"),
+                            sqlite_where=text("message_id IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     phone: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(5), default="zh")
     state: Mapped[str] = mapped_column(String(16), default=PLANNED)

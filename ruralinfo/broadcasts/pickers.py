@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from ruralinfo.accounts import roles
 from ruralinfo.accounts.models import InterestGroup, User
-from ruralinfo.broadcasts.models import Topic
+from ruralinfo.broadcasts import catalog
 from ruralinfo.extensions import db
 from ruralinfo.liaison.models import LiaisonPoint
 from ruralinfo.regions import services as regions
@@ -32,7 +32,7 @@ def choices() -> Choices:
     townships = regions.children(county.code) if county else []
     tree = [(township, regions.children(township.code)) for township in townships]
     return Choices(
-        topics=db.session.scalars(select(Topic).where(Topic.active.is_(True)).order_by(Topic.id)).all(),
+        topics=catalog.offered_topics(),
         county=county, townships=tree,
         groups=db.session.scalars(select(InterestGroup).where(InterestGroup.active.is_(True))
                                   .order_by(InterestGroup.id)).all(),

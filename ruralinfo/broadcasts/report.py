@@ -24,7 +24,7 @@ from ruralinfo.broadcasts.models import LEFT_TOPIC, OPTED_OUT, PLANNED, Recipien
 from ruralinfo.extensions import db
 from ruralinfo.regions.models import Region
 from ruralinfo.sms import labels
-from ruralinfo.sms.models import DELIVERED, FAILED, QUEUED, SENDING, SENT, UNDELIVERED, UNKNOWN, OutboundMessage
+from ruralinfo.sms.models import DELIVERED, FAILED, QUEUED, SENT, UNDELIVERED, OutboundMessage
 from ruralinfo.timeutil import now_utc
 
 # Provider error codes (Twilio's; Kannel's map onto them) that no second try can cure.

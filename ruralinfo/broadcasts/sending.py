@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, update
+from sqlalchemy import Integer, String, and_, bindparam, case, column, func, insert, literal, or_, select, update, values
 
 from ruralinfo.accounts.models import User
 from ruralinfo.broadcasts import daily_cap, rate, texts
@@ -100,7 +100,8 @@ def send_chunk(message_ids: list[int], topic_id: int | None = None) -> int:
         update(OutboundMessage).where(OutboundMessage.id.in_(message_ids), OutboundMessage.status == QUEUED)
         .values(status=SENDING_TEXT, attempts=OutboundMessage.attempts + 1, gateway=gateway.name,
                 updated_at=claimed_at, next_attempt_at=None)
-        .returning(OutboundMessage.id, OutboundMessage.to, OutboundMessage.body, OutboundMessage.user_id)
+        .returning(OutboundMessage.id, OutboundMessage.to, OutboundMessage.body, OutboundMessage.user_id,
+                   OutboundMessage.provider_id)
         .execution_options(synchronize_session=False)).all()
     db.session.commit()
     users = {row.user_id for row in claimed if row.user_id is not None}
@@ -127,7 +128,7 @@ def send_chunk(message_ids: list[int], topic_id: int | None = None) -> int:
         except SendOutcomeUnknown:
             tasks.after_unknown(db.session.get(OutboundMessage, row.id), claimed_at)
         else:
-            accepted.append({"message": row.id, "provider": result.provider_id,
+            accepted.append({"message": row.id, "provider": result.provider_id, "first": row.provider_id is None,
                              "new": result.status if status.can_move(SENDING_TEXT, result.status) else SENDING_TEXT})
     _record(accepted)
     return went
@@ -137,16 +138,24 @@ def _record(accepted: list[dict]) -> None:
     """Write the gateway's answers for the texts it accepted, together, and commit."""
     if accepted:
         table = OutboundMessage.__table__
-        # a text accepted before (then undelivered, and retried) was filed already: hooks hear of first sends only
-        first = set(db.session.scalars(select(OutboundMessage.id).where(
-            OutboundMessage.id.in_([one["message"] for one in accepted]), OutboundMessage.provider_id.is_(None))))
-        db.session.execute(table.update().where(table.c.id == bindparam("message"),
-                                                or_(table.c.status == SENDING_TEXT, table.c.status == UNKNOWN))
-                           .values(provider_id=bindparam("provider"), status=bindparam("new"), last_error="",
-                                   updated_at=now_utc()), accepted)
+        current = or_(table.c.status == SENDING_TEXT, table.c.status == UNKNOWN)
+        if db.engine.dialect.name == "postgresql":  # one statement for the chunk: UPDATE … FROM (VALUES …)
+            answers = values(column("message", Integer), column("provider", String), column("new", String),
+                             name="answers").data([(one["message"], one["provider"], one["new"]) for one in accepted])
+            db.session.execute(table.update().where(table.c.id == answers.c.message, current)
+                               .values(provider_id=answers.c.provider, status=answers.c.new, last_error="",
+                                       updated_at=now_utc()))
+        else:  # SQLite names no columns of a VALUES list: one row at a time
+            db.session.execute(table.update().where(table.c.id == bindparam("message"), current)
+                               .values(provider_id=bindparam("provider"), status=bindparam("new"), last_error="",
+                                       updated_at=now_utc()),
+                               [{"message": one["message"], "provider": one["provider"], "new": one["new"]}
+                                for one in accepted])
         _replay_early_events([one["provider"] for one in accepted])
+        # a text accepted before (then undelivered, and retried) was filed already: hooks hear of first sends only
+        first = [one["message"] for one in accepted if one["first"]]
         for hook in AFTER_SENT:
-            hook([one["message"] for one in accepted if one["message"] in first])
+            hook(first)
     db.session.commit()
 
 
@@ -200,10 +209,13 @@ def _queued_texts(broadcast_id: int) -> list[int]:
 def texts_left(broadcast_id: int) -> bool:
     """Whether any of the broadcast's texts is not settled yet: waiting in the outbox, or
     claimed by a sender that may have stopped (the channel will look it up, and may
-    queue it again)."""
+    queue it again). A text the provider took (its id stored) is settled, even while the
+    provider still says queued: only its delivery is to come."""
     return db.session.scalar(select(OutboundMessage.id).where(
         OutboundMessage.cause == cause(broadcast_id),
-        OutboundMessage.status.in_((QUEUED, SENDING_TEXT, UNKNOWN))).limit(1)) is not None
+        or_(OutboundMessage.status == QUEUED,
+            and_(OutboundMessage.status.in_((SENDING_TEXT, UNKNOWN)), OutboundMessage.provider_id.is_(None))))
+        .limit(1)) is not None
 
 
 def drop_queued(broadcast_id: int) -> int:

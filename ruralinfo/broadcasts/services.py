@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -39,14 +40,22 @@ class BroadcastError(FieldErrors):
     """A broadcast cannot be made or moved as asked."""
 
 
-def create(*, actor, body: str, topic: str, audience: audiences.Audience, body_en: str = "", urgent: bool = False,
-           send_at: datetime | None = None, reply_options: list[str] | None = None, free_reply: bool = False,
-           replies_close_at: datetime | None = None, reminder_of: Broadcast | None = None,
-           channel: str = audit.WEB) -> Broadcast:
-    """A draft broadcast (committed). ``topic`` is a topic's key or Chinese name;
-    ``send_at`` is aware or naive UTC, and not in the past. A sign-up offers
-    ``reply_options`` (answered 1, 2 … in order; ``报名|sign up`` for both languages)
-    or takes a ``free_reply``, until ``replies_close_at``."""
+@dataclass
+class Fields:
+    """A broadcast's fields as checked: what ``create`` stores."""
+    body: str
+    body_en: str
+    topic: Topic | None
+    send_at: datetime | None
+    reply_options: list[str]
+    free_reply: bool
+    replies_close_at: datetime | None
+
+
+def check(*, body: str, topic: str, body_en: str = "", send_at: datetime | None = None,
+          reply_options: list[str] | None = None, free_reply: bool = False,
+          replies_close_at: datetime | None = None, **_others) -> tuple[Fields, dict[str, str]]:
+    """The fields cleaned, and what is wrong with them (the audience is ``audience.clean``'s)."""
     errors: dict[str, str] = {}
     options = [" ".join(str(option).split()) for option in (reply_options or [])]
     body, body_en = " ".join((body or "").split()), " ".join((body_en or "").split())
@@ -62,18 +71,51 @@ def create(*, actor, body: str, topic: str, audience: audiences.Audience, body_e
     if when is not None and when < now_utc():
         errors["send_at"] = str(_l("This time has passed."))
     errors.update(_reply_errors(options, free_reply, _utc(replies_close_at), when))
+    return Fields(body, body_en, found, when, options, bool(free_reply) and not options, _utc(replies_close_at)), errors
+
+
+def create(*, actor, audience: audiences.Audience, urgent: bool = False, reminder_of: Broadcast | None = None,
+           channel: str = audit.WEB, **values) -> Broadcast:
+    """A draft broadcast (committed). ``values`` are ``check``'s: ``topic`` is a topic's
+    key or Chinese name; ``send_at`` is aware or naive UTC, and not in the past. A
+    sign-up offers ``reply_options`` (answered 1, 2 … in order; ``报名|sign up`` for both
+    languages) or takes a ``free_reply``, until ``replies_close_at``."""
+    fields, errors = check(**values)
     if errors:
         raise BroadcastError(errors)
-    broadcast = Broadcast(body=body, body_en=body_en, topic=found, urgent=urgent, audience=audience.to_json(),
-                          status=DRAFT, send_at=when, created_by_id=actor.id, reply_options=options,
-                          free_reply=bool(free_reply) and not options, replies_close_at=_utc(replies_close_at),
+    broadcast = Broadcast(body=fields.body, body_en=fields.body_en, topic=fields.topic, urgent=urgent,
+                          audience=audience.to_json(), status=DRAFT, send_at=fields.send_at, created_by_id=actor.id,
+                          reply_options=fields.reply_options, free_reply=fields.free_reply,
+                          replies_close_at=fields.replies_close_at,
                           reminder_of_id=reminder_of.id if reminder_of is not None else None)
     db.session.add(broadcast)
     db.session.flush()
     audit.record("broadcast.create", broadcast, actor=actor, channel=channel,
-                 details={"urgent": urgent, "topic": found.key})
+                 details={"urgent": urgent, "topic": fields.topic.key})
     db.session.commit()
     return broadcast
+
+
+def propose(*, actor, audience: audiences.Audience, urgent: bool = False, channel: str = audit.WEB,
+            **values) -> tuple[Broadcast, planning.Preview]:
+    """Make a broadcast and submit it at once (the page's Send, the API's POST), with the
+    preview it was made on. When anything is wrong — a field, or a sending time over
+    ``BROADCAST_MAX_HOURS`` — BroadcastError names it and nothing is written."""
+    fields, errors = check(**values)
+    if errors:
+        raise BroadcastError(errors)
+    shown = planning.preview(audience, fields.body, fields.body_en, urgent=urgent, topic_id=fields.topic.id,
+                             reply_options=fields.reply_options, free_reply=fields.free_reply)
+    if shown.too_long:
+        raise BroadcastError({"audience": too_long_message()})
+    broadcast = create(actor=actor, audience=audience, urgent=urgent, channel=channel, **values)
+    submit(broadcast, actor=actor, channel=channel)
+    return broadcast, shown
+
+
+def too_long_message() -> str:
+    return str(_l("Sending would take longer than %(h)s hours: choose fewer recipients, or split the notice.",
+                  h=current_app.config["BROADCAST_MAX_HOURS"]))
 
 
 def _reply_errors(options: list[str], free_reply: bool, closes: datetime | None,
@@ -107,9 +149,7 @@ def submit(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcas
     """Plan the recipients; then it waits for approval, or for its time, or goes."""
     _require(broadcast, DRAFT)
     if preview_of(broadcast).too_long:
-        raise BroadcastError({"audience": str(_l("Sending would take longer than %(h)s hours: choose fewer "
-                                                 "recipients, or split the notice.",
-                                                 h=current_app.config["BROADCAST_MAX_HOURS"]))})
+        raise BroadcastError({"audience": too_long_message()})
     planning.plan(broadcast)
     audit.record("broadcast.submit", broadcast, actor=actor, channel=channel,
                  details={"recipients": broadcast.recipient_count})

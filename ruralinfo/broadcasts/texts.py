@@ -33,7 +33,7 @@ def reply_hint(broadcast, language: str) -> str:
                 return _("Reply %(choices)s.", choices=", ".join(f"{n} ({label})" for n, label in choices))
             return "，".join(_("reply %(n)s to %(label)s", n=n, label=label) for n, label in choices) + "。"
         if broadcast.free_reply:
-            return _("Reply to this text with your answer.")
+            return _("To answer, reply ANSWER and your answer.")  # a bare reply is a letter to the liaison point
     return ""
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ruralinfo.accounts import roles
-from ruralinfo.broadcasts import compose, planning, report, services, texts
-from ruralinfo.broadcasts.models import PENDING_APPROVAL, Broadcast, Template, Topic
+from ruralinfo.broadcasts import catalog, compose, planning, replies, report, services, texts
+from ruralinfo.broadcasts.models import PENDING_APPROVAL, Broadcast, Template
 from ruralinfo.broadcasts.pickers import choices
 from ruralinfo.extensions import db
 from ruralinfo.timeutil import local_today
@@ -60,26 +60,23 @@ def create():
     """``action=preview`` shows what the notice takes; ``action=send`` makes it and sends
     it, or submits it for approval (then nothing goes until a second person approves)."""
     composed = compose.read(request.form, request.files)
+    fields, errors = services.check(**composed.values)
+    composed.errors = {**errors, **composed.errors}
     preview = None
     if composed.audience is not None and not composed.errors:
-        preview = planning.preview(composed.audience, composed.values["body"], composed.values["body_en"],
-                                   urgent=composed.values["urgent"], topic_id=_topic_id(composed.values["topic"]),
-                                   reply_options=composed.values["reply_options"],
-                                   free_reply=composed.values["free_reply"])
+        preview = planning.preview(composed.audience, fields.body, fields.body_en, urgent=composed.urgent,
+                                   topic_id=fields.topic.id, reply_options=fields.reply_options,
+                                   free_reply=fields.free_reply)
     if request.form.get("action") == "send" and preview is not None:
         try:
-            broadcast = services.create(actor=current_user, audience=composed.audience, **composed.values)
-            services.submit(broadcast, actor=current_user)
+            broadcast, _shown = services.propose(actor=current_user, audience=composed.audience,
+                                                 urgent=composed.urgent, **composed.values)
         except services.BroadcastError as err:
             composed.errors.update(err.errors)
         else:
             flash(_sent_message(broadcast), "info")
             return redirect(url_for(".show", broadcast_id=broadcast.id))
     return _compose(request.form, composed=composed, preview=preview)
-
-
-def _topic_id(topic: str) -> int | None:
-    return db.session.scalar(select(Topic.id).where((Topic.key == topic) | (Topic.name_zh == topic)))
 
 
 def _sent_message(broadcast: Broadcast) -> str:
@@ -97,8 +94,7 @@ def _compose(filled, *, composed: compose.Composed | None = None, preview: plann
     status = 422 if composed is not None and composed.errors else 200
     return render_template("bureau/broadcasts/new.html", filled=filled, composed=composed, preview=preview,
                            errors=composed.errors if composed else {}, choices=choices(),
-                           templates=db.session.scalars(select(Template).where(Template.active.is_(True))
-                                                        .order_by(Template.id)).all(),
+                           templates=catalog.offered_templates(),
                            currency=_currency(), hours=_hours), status
 
 
@@ -110,8 +106,8 @@ def show(broadcast_id: int):
                            counts=report.counts(broadcast.id), labels=services.STATUS_LABELS,
                            bar=report.BAR, bar_labels=report.BAR_LABELS,
                            text_zh=texts.template(broadcast, "zh"), text_en=texts.template(broadcast, "en"),
-                           tally=_replies().tally(target.id) if target.asks_reply else {},
-                           answers=_replies().answers(target.id) if target.asks_reply else [],
+                           tally=replies.tally(target.id) if target.asks_reply else {},
+                           answers=replies.answers(target.id) if target.asks_reply else [],
                            may_approve=_may_approve(broadcast))
 
 
@@ -127,7 +123,7 @@ def progress(broadcast_id: int):
     target_id = broadcast.reminder_of_id or broadcast.id
     return jsonify(status=broadcast.status, status_label=str(services.STATUS_LABELS[broadcast.status]),
                    counts=report.counts(broadcast.id).as_dict(),
-                   replies=_replies().tally(target_id) if broadcast.asks_reply else {})
+                   replies=replies.tally(target_id) if broadcast.asks_reply else {})
 
 
 @bp.post("/<int:broadcast_id>/<step>")
@@ -158,7 +154,7 @@ def remind(broadcast_id: int):
     """One click: a reminder to those who were sent the sign-up and have not answered."""
     broadcast = _get(broadcast_id)
     try:
-        reminder = _replies().remind(broadcast, actor=current_user)
+        reminder = replies.remind(broadcast, actor=current_user)
     except services.BroadcastError as err:
         for message in err.errors.values():
             flash(message, "error")
@@ -178,7 +174,7 @@ def delivery_report(broadcast_id: int, ext: str):
 @bp.get("/<int:broadcast_id>/answers.<ext>")
 def answers(broadcast_id: int, ext: str):
     broadcast = _get(broadcast_id, ext)
-    data = _replies().answers_csv(broadcast.id) if ext == "csv" else _replies().answers_xlsx(broadcast.id)
+    data = replies.answers_csv(broadcast.id) if ext == "csv" else replies.answers_xlsx(broadcast.id)
     return _download(data, ext, f"broadcast-{broadcast.id}-answers-{local_today().isoformat()}")
 
 
@@ -205,7 +201,3 @@ def _hours(hours: float) -> str:
         return str(_l("%(n)s min", n=max(1, round(hours * 60))))
     return str(_l("%(n)s h", n=format_decimal(round(hours, 1), locale=get_locale())))
 
-
-def _replies():
-    from ruralinfo.broadcasts import replies
-    return replies

@@ -37,6 +37,9 @@ from mailbox.models import BUY, FROM_BUREAU, SELL
 from ruralinfo.accounts import roles
 from ruralinfo.accounts import services as accounts
 from ruralinfo.accounts.models import InterestGroup
+from ruralinfo.broadcasts import audience as audiences
+from ruralinfo.broadcasts import replies
+from ruralinfo.broadcasts import services as broadcasts
 from ruralinfo.extensions import db
 from ruralinfo.liaison import points
 from ruralinfo.liaison.models import ImportBatch
@@ -64,6 +67,7 @@ LITERALS = (
     "name,id_number,phone,region_code,groups,language",  # the import file's column names (a contract)
     "code,name,streetCode",                              # the columns of the national region table
     "flask --app wsgi regions load FILE.csv",            # the server command the regions page quotes
+    "flask --app wsgi api-token create --user PHONE",    # the server command the API tokens page quotes
 )
 REPORT_LINE = re.compile(r"\bline \d+: ")  # the import report's `line N: reason` prefix (a contract)
 # Data shown as it is stored is not a translation matter either: the interest groups'
@@ -156,7 +160,7 @@ class World:
 
 
 @pytest.fixture
-def world(app, make_point, make_staff, make_farmer):
+def world(app, make_point, make_staff, make_farmer, monkeypatch):
     w = World()
     w.point = make_point("长溪村联络点", (CHANGXI,))
     w.quiet_point = make_point("巴里村联络点", (BALI,))
@@ -187,6 +191,14 @@ def world(app, make_point, make_staff, make_farmer):
     w.post = mailbox.create_post(w.farmer, SELL, "土豆 500斤 1.5元/斤", channel="web")
     mailbox.close_post(mailbox.create_post(w.farmer, BUY, "葡萄苗 200株", channel="sms"), actor=w.farmer,
                        channel="web")
+
+    # a meeting notice with a sign-up, sent (here, at once) and answered by the farmer
+    monkeypatch.setattr(broadcasts, "start", broadcasts.send)
+    app.config["QUIET_HOURS"] = ""
+    w.broadcast, _preview = broadcasts.propose(
+        actor=w.staff, audience=audiences.clean(audiences.Rules(groups=["葡萄"])), topic="meetings",
+        body="{name}您好：12月10日上午9点在镇农技站举办葡萄冬季管理培训。", reply_options=["报名|sign up", "不参加|not coming"])
+    replies.record(w.broadcast, phone=w.farmer.phone, user=w.farmer, choice=1)
 
     w.clients = {"anonymous": app.test_client(), "farmer": _logged_in_by_code(app, w.farmer)}
     for name in ("admin", "staff", "liaison", "pointless", "suspended_liaison"):
@@ -236,10 +248,15 @@ def _url_value(world: World, name: str, rule: str) -> str:
               "letter_id": world.letter.id if farmer_side else world.point_letter.id,
               "post_id": world.post.id, "number": world.farmer.phone,
               "point_id": world.point.id, "group_id": world.group.id, "batch_id": world.batch.id, "code": "330282",
-              "product_id": _potato().id, "word_id": _potato().words[0].id}
+              "product_id": _potato().id, "word_id": _potato().words[0].id,
+              "topic_id": _first_id("broadcast_topics"), "broadcast_id": world.broadcast.id, "ext": "csv", "template_id": _first_id("broadcast_templates")}
     if name not in values:
         raise AssertionError(f"test_i18n does not know how to fill <{name}> of {rule}: add it to _url_value")
     return str(values[name])
+
+
+def _first_id(table: str) -> int:
+    return db.session.scalar(select(db.metadata.tables[table].c.id).order_by("id").limit(1))
 
 
 def _potato():
@@ -293,9 +310,12 @@ def _sms_texts() -> list[str]:
 
 
 def _json_text(response) -> str:
-    """What the phone simulator's script shows of its JSON: texts and their labels."""
+    """What a page's script shows of its JSON: the phone simulator's texts and labels, a broadcast's status."""
     shown = ("body", "kind_label", "status_label", "segments_label")
-    return " \n".join(str(item[key]) for item in response.get_json() for key in shown if key in item)
+    data = response.get_json()
+    if isinstance(data, dict):  # a broadcast's progress: its status as the page shows it
+        return str(data.get("status_label", ""))
+    return " \n".join(str(item[key]) for item in data for key in shown if key in item)
 
 
 def visible_text(body: str) -> str:
@@ -354,6 +374,19 @@ def _taxonomy_data() -> list[str]:
     return [item for item in found if len(item or "") >= 3]  # shorter ones would cut words in two
 
 
+def _broadcast_catalog_data() -> list[str]:
+    """The broadcast topics' and notice templates' English names and texts, and the topics'
+    keys: data the administrators edit, shown as stored."""
+    from ruralinfo.broadcasts.models import Template, Topic
+
+    found = ["{name}", "{village}"]  # the placeholders, written so in every language
+    for topic in db.session.scalars(select(Topic)):
+        found += [topic.name_en, topic.key]
+    for template in db.session.scalars(select(Template)):
+        found += [template.name_en, template.body_en, *template.reply_options]
+    return [item for item in found if len(item or "") >= 3]
+
+
 def _taxonomy_words() -> frozenset[str]:
     """Short pinyin and initials (鸡 ji, 土豆 td): data, matched as whole words."""
     from mailbox.models import Product
@@ -367,6 +400,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def test_every_page_renders_in_chinese_with_no_english_left(app, world):
     data = [g.name_en for g in db.session.scalars(select(InterestGroup))] + [world.batch.filename] + _taxonomy_data()
+    data += _broadcast_catalog_data()
     data.append(app.config["TIMEZONE"])  # Asia/Shanghai: a setting, shown as it is
     short = _taxonomy_words()
     problems, html_pages, json_pages = [], 0, 0

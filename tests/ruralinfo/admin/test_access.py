@@ -42,6 +42,15 @@ def admin_urls(point_id: int, user_id: int, group_id: int) -> list[tuple[str, st
         ("POST", f"/admin/groups/{g}/reactivate"),
         ("GET", "/admin/regions/"),
         ("GET", "/admin/audit/"),
+        # broadcast topics and notice templates (1: the first shipped ones)
+        ("GET", "/admin/topics/"), ("POST", "/admin/topics/"),
+        ("GET", "/admin/topics/1"), ("POST", "/admin/topics/1"),
+        ("POST", "/admin/topics/1/retire"), ("POST", "/admin/topics/1/reactivate"),
+        ("POST", "/admin/topics/1/delete"),
+        ("GET", "/admin/templates/"),
+        ("GET", "/admin/templates/new"), ("POST", "/admin/templates/new"),
+        ("GET", "/admin/templates/1"), ("POST", "/admin/templates/1"),
+        ("POST", "/admin/templates/1/retire"), ("POST", "/admin/templates/1/reactivate"),
     ]
 
 

@@ -254,3 +254,20 @@ def test_a_stopped_redis_makes_the_sender_wait_then_stop_with_nothing_lost(app, 
     assert sending.run(broadcast_id) == 11
     phones = [to for to, _body in gateway.received]
     assert len(phones) == len(set(phones)) == 11
+
+
+def test_a_broadcast_is_done_when_the_provider_has_every_text_before_any_is_reported_sent(app, gateway, farmers):
+    """Twilio answers a new message with "queued" (ours: sending, its id stored): the text is
+    the provider's then, and its delivery the status callbacks' business; the broadcast is done."""
+    from ruralinfo.broadcasts import services
+    from ruralinfo.broadcasts.models import DONE
+
+    class Queueing(CountingGateway):
+        def send(self, to, body, callback_url):
+            return SendResult(provider_id=super().send(to, body, callback_url).provider_id, status="sending")
+
+    app.extensions["sms_gateway"] = Queueing()
+    broadcast = sending_broadcast()
+    services.send(broadcast.id)
+    assert sending.progress(broadcast.id) == {"sending": 11, "opted_out": 1}
+    assert db.session.get(Broadcast, broadcast.id).status == DONE
