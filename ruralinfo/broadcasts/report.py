@@ -178,8 +178,9 @@ def _state_label(state: str) -> str:
                .get(state, state))
 
 
-def as_csv(broadcast_id: int) -> bytes:
-    return exports.csv_bytes(header(), rows(broadcast_id))
+def as_csv(broadcast_id: int):
+    """The report as CSV, in pieces (streamed: a million rows are never held at once)."""
+    return exports.csv_stream(header(), rows(broadcast_id))
 
 
 def as_xlsx(broadcast_id: int) -> bytes:

@@ -5,7 +5,8 @@ delivery report, and follow a sign-up's answers. The rules are the services' —
 these views only read forms and show results."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -167,7 +168,7 @@ def remind(broadcast_id: int):
 def delivery_report(broadcast_id: int, ext: str):
     """Every recipient with the final status of their text and the reason for every failure."""
     broadcast = _get(broadcast_id, ext)
-    data = report.as_csv(broadcast.id) if ext == "csv" else report.as_xlsx(broadcast.id)
+    data = stream_with_context(report.as_csv(broadcast.id)) if ext == "csv" else report.as_xlsx(broadcast.id)
     return _download(data, ext, f"broadcast-{broadcast.id}-report-{local_today().isoformat()}")
 
 
@@ -178,7 +179,7 @@ def answers(broadcast_id: int, ext: str):
     return _download(data, ext, f"broadcast-{broadcast.id}-answers-{local_today().isoformat()}")
 
 
-def _download(data: bytes, ext: str, name: str) -> Response:
+def _download(data, ext: str, name: str) -> Response:
     return Response(data, mimetype="text/csv" if ext == "csv" else XLSX, headers={
         "Content-Disposition": f"attachment; filename={name}.{ext}", "Cache-Control": "no-store"})
 
