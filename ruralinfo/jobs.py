@@ -6,6 +6,7 @@ least once). Enqueue them after the transaction that made the rows commits.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -102,6 +103,13 @@ def make_worker(worker_class=None):
     app = current_app._get_current_object()
 
     class AppWorker(base):
+        def fork_work_horse(self, *args, **kwargs):
+            # never while this process's sweeper is in the middle of a sweep: the work horse
+            # would inherit whatever lock the sweep held (SQLAlchemy's, the pool's, logging's),
+            # held by a thread it does not have, and hang at its first query
+            with SWEEP_LOCK:
+                return super().fork_work_horse(*args, **kwargs)
+
         def perform_job(self, *args, **kwargs):  # runs in the work horse, once per job
             with app.app_context():
                 from ruralinfo.extensions import db
@@ -123,6 +131,7 @@ def register_sweep(func: Callable[[], object]) -> None:
 
 
 SWEEP_EVERY = 60  # seconds between two sweeps of the outbox and inbox by a running worker
+SWEEP_LOCK = threading.Lock()  # held by a worker's sweeper while it sweeps, and by the worker while it forks
 MAX_PAUSE = 60  # longest wait between two tries to reach a stopped Redis
 
 
@@ -148,6 +157,9 @@ def run_worker(*, burst: bool = False, echo: Callable[[str], None] = print,
 
     pause, said = 1.0, False
     if not burst:  # sweeps work without Redis too (texts go out inline): start them at once
+        from sqlalchemy.orm import configure_mappers
+
+        configure_mappers()  # once, before any thread or fork: nobody configures them under a lock later
         start_sweeper(sweep_every)
     while True:
         try:
@@ -177,8 +189,6 @@ def start_sweeper(every: float):
     """A daemon thread that sweeps every ``every`` seconds — texts
     (``ruralinfo.sms.tasks.sweep``) and imports (``ruralinfo.accounts.tasks.sweep``);
     returns the event that stops it."""
-    import threading
-
     app = current_app._get_current_object()
     stop = threading.Event()
 
@@ -188,7 +198,7 @@ def start_sweeper(every: float):
         from ruralinfo.sms import inbound, tasks
 
         while not stop.is_set():
-            with app.app_context():
+            with SWEEP_LOCK, app.app_context():
                 try:
                     tasks.sweep()
                     imports.sweep()

@@ -16,6 +16,7 @@ routine one when the quiet hours begin.
 """
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from flask import current_app
@@ -49,23 +50,33 @@ def after_sent(func) -> None:
         AFTER_SENT.append(func)
 
 
+def notify_accepted(message_ids: list[int]) -> None:
+    """Tell the features (``after_sent``) of broadcast texts the gateway has just taken for
+    the first time — from a sender, or from the SMS channel finding at the provider a text
+    whose sender died before recording it. Not committed: in the recording transaction."""
+    if message_ids:
+        for hook in AFTER_SENT:
+            hook(message_ids)
+
+
 def cause(broadcast_id: int) -> str:
     """What the broadcast's outbox texts are marked with."""
     return f"broadcast:{broadcast_id}"
 
 
-def run(broadcast_id: int) -> int:
-    """The job: send what is left of broadcast ``broadcast_id`` while it is sending.
+def run(broadcast_id: int, until: float | None = None) -> int:
+    """The job: send what is left of broadcast ``broadcast_id`` while it is sending (and,
+    given ``until``, a ``time.monotonic()`` value, not past it once it has sent a chunk).
     Returns how many texts this run handed to the gateway."""
     handed = 0
     try:
-        while may_send(broadcast_id):
+        while (until is None or not handed or time.monotonic() < until) and may_send(broadcast_id):
             queued = _queued_texts(broadcast_id) or _take_batch(broadcast_id)
             if not queued:
                 break
             size = chunk_size()
             for start in range(0, len(queued), size):
-                if start and not may_send(broadcast_id):
+                if start and (not may_send(broadcast_id) or (until is not None and time.monotonic() >= until)):
                     return handed
                 handed += send_chunk(queued[start:start + size], topic_id=_topic_of(broadcast_id))
         return handed
@@ -153,9 +164,7 @@ def _record(accepted: list[dict]) -> None:
                                 for one in accepted])
         _replay_early_events([one["provider"] for one in accepted])
         # a text accepted before (then undelivered, and retried) was filed already: hooks hear of first sends only
-        first = [one["message"] for one in accepted if one["first"]]
-        for hook in AFTER_SENT:
-            hook(first)
+        notify_accepted([one["message"] for one in accepted if one["first"]])
     db.session.commit()
 
 

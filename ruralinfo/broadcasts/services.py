@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -31,6 +32,7 @@ from ruralinfo.timeutil import now_utc
 
 log = logging.getLogger(__name__)
 MAX_BODY = 500  # characters: a notice longer than this is no text message
+JOB_SECONDS = 120  # one send job's share, well inside RQ's job timeout; the next job goes on
 MAX_OPTIONS, MAX_OPTION = 9, 20  # a sign-up's answers, replied by one digit; characters of one
 STATUS_LABELS = {DRAFT: _l("draft"), PENDING_APPROVAL: _l("waiting for approval"), SCHEDULED: _l("scheduled"),
                  SENDING: _l("sending"), PAUSED: _l("paused"), DONE: _l("done"), CANCELLED: _l("cancelled")}
@@ -261,11 +263,18 @@ def start(broadcast_id: int) -> None:
 
 
 def send(broadcast_id: int) -> None:
-    """The job: send what is left, and mark the broadcast done when nothing is."""
+    """The job: send what is left for ``JOB_SECONDS``, then hand over to a new job (RQ
+    stops a job after its timeout, 180 s by default, as hard as a kill); mark the
+    broadcast done when nothing is left."""
+    ends = time.monotonic() + JOB_SECONDS
     try:
-        sending.run(broadcast_id)
+        sending.run(broadcast_id, until=ends)
     except rate.RateUnavailable as err:
         log.warning("broadcast %s waits: %s; the sweep takes it up again", broadcast_id, err)
+        return
+    if time.monotonic() >= ends:  # out of time, not out of work: the next job goes on
+        db.session.commit()
+        start(broadcast_id)
         return
     broadcast = db.session.get(Broadcast, broadcast_id)
     left = db.session.scalar(select(Recipient.id).where(Recipient.broadcast_id == broadcast_id,

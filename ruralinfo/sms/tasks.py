@@ -224,9 +224,14 @@ def _taken(provider_id: str, message_id: int) -> bool:
 
 def _store_found(message: OutboundMessage, found: SendResult) -> None:
     new = found.status if status.can_move(UNKNOWN, found.status) else SENDING
+    first = message.provider_id is None
     if _update(message, UNKNOWN, provider_id=found.provider_id, status=new, next_attempt_at=None,
                last_error="timed out; found at the provider"):
         services.replay_early_events(message)
+        if message.kind == BROADCAST and first:  # its sender died before it could say so
+            from ruralinfo.broadcasts import sending
+
+            sending.notify_accepted([message.id])
     db.session.commit()
 
 

@@ -234,3 +234,19 @@ def test_cancelling_fails_the_texts_still_waiting_with_the_reason(app, bureau, m
     services.cancel(broadcast, actor=bureau["clerk"])
     reasons = db.session.scalars(select(OutboundMessage.last_error).where(OutboundMessage.kind == BROADCAST)).all()
     assert reasons == ["the broadcast was cancelled"] * 3
+
+
+def test_a_send_job_hands_over_to_the_next_before_the_job_timeout(app, bureau, monkeypatch):
+    """RQ stops a job after its timeout as hard as a kill: a job sends for its share of
+    time, then the next job goes on, until everything is sent, once each."""
+    from ruralinfo.broadcasts import sending
+
+    app.config.update(BROADCAST_APPROVAL_THRESHOLD=10, SMS_RATE=1)  # a text a second: a chunk is one text
+    monkeypatch.setattr(services, "JOB_SECONDS", 0.01)
+    jobs_run = []
+    real_send = services.send
+    monkeypatch.setattr(services, "start", lambda broadcast_id: (jobs_run.append(broadcast_id), real_send(broadcast_id)))
+    monkeypatch.setattr(sending.rate, "wait_turn", lambda gateway: 0.0)
+    broadcast = services.submit(make(bureau), actor=bureau["clerk"])
+    assert broadcast.status == DONE and texts() == 3
+    assert len(jobs_run) >= 3  # one job a text: each handed over to the next
