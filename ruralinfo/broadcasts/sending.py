@@ -20,7 +20,7 @@ import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, String, and_, bindparam, case, column, func, insert, literal, or_, select, update, values
+from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, text, update
 
 from ruralinfo.accounts.models import User
 from ruralinfo.broadcasts import daily_cap, rate, texts
@@ -148,16 +148,15 @@ def send_chunk(message_ids: list[int], topic_id: int | None = None) -> int:
 def _record(accepted: list[dict]) -> None:
     """Write the gateway's answers for the texts it accepted, together, and commit."""
     if accepted:
-        table = OutboundMessage.__table__
-        current = or_(table.c.status == SENDING_TEXT, table.c.status == UNKNOWN)
-        if db.engine.dialect.name == "postgresql":  # one statement for the chunk: UPDATE … FROM (VALUES …)
-            answers = values(column("message", Integer), column("provider", String), column("new", String),
-                             name="answers").data([(one["message"], one["provider"], one["new"]) for one in accepted])
-            db.session.execute(table.update().where(table.c.id == answers.c.message, current)
-                               .values(provider_id=answers.c.provider, status=answers.c.new, last_error="",
-                                       updated_at=now_utc()))
-        else:  # SQLite names no columns of a VALUES list: one row at a time
-            db.session.execute(table.update().where(table.c.id == bindparam("message"), current)
+        if db.engine.dialect.name == "postgresql":  # one statement for the chunk, compiled once: arrays
+            db.session.execute(_RECORD_PG, {
+                "ids": [one["message"] for one in accepted], "providers": [one["provider"] for one in accepted],
+                "news": [one["new"] for one in accepted], "now": now_utc(), "sending": SENDING_TEXT,
+                "unknown": UNKNOWN})
+        else:  # SQLite has no arrays: one row at a time
+            table = OutboundMessage.__table__
+            db.session.execute(table.update().where(table.c.id == bindparam("message"),
+                                                    or_(table.c.status == SENDING_TEXT, table.c.status == UNKNOWN))
                                .values(provider_id=bindparam("provider"), status=bindparam("new"), last_error="",
                                        updated_at=now_utc()),
                                [{"message": one["message"], "provider": one["provider"], "new": one["new"]}
@@ -166,6 +165,12 @@ def _record(accepted: list[dict]) -> None:
         # a text accepted before (then undelivered, and retried) was filed already: hooks hear of first sends only
         notify_accepted([one["message"] for one in accepted if one["first"]])
     db.session.commit()
+
+
+_RECORD_PG = text(
+    "UPDATE sms_outbox SET provider_id = a.provider, status = a.new, last_error = '', updated_at = :now "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:providers AS varchar[]), CAST(:news AS varchar[])) "
+    "AS a(message, provider, new) WHERE sms_outbox.id = a.message AND sms_outbox.status IN (:sending, :unknown)")
 
 
 def _finish(message_id: int, **values) -> None:
