@@ -33,7 +33,7 @@ def test_a_registered_farmer_gets_one_welcome_text_in_their_language(make_farmer
 
 def test_an_import_welcomes_each_new_farmer_but_holds_them_at_night(client, make_point, make_staff, login,
                                                                     monkeypatch):
-    night = datetime(2026, 12, 1, 14, 30)  # 22:30 in Shanghai
+    night = datetime(2030, 6, 1, 14, 30)  # 22:30 in Shanghai, ahead of the real clock (which the dispatch reads)
     monkeypatch.setattr(quiet, "now_utc", lambda: night)
     login(make_staff(roles.LIAISON, point=make_point("长溪村联络点", (CHANGXI,))))
     rows = "".join(f"{name},{next_id_number()},{next_phone()},{CHANGXI},{language}\n"
@@ -44,12 +44,12 @@ def test_an_import_welcomes_each_new_farmer_but_holds_them_at_night(client, make
     batch = db.session.scalar(select(ImportBatch))
     assert (batch.status, batch.registered) == ("done", 3), batch.report or batch.error
     sent = welcomes()
-    assert len(sent) == 3 and all(m.status == "queued" and m.next_attempt_at == datetime(2026, 12, 2, 0, 0)
+    assert len(sent) == 3 and all(m.status == "queued" and m.next_attempt_at == datetime(2030, 6, 2, 0, 0)
                                   for m in sent)
     assert "欢迎" in sent[0].body and "Welcome" in sent[2].body  # each in the farmer's language
     from ruralinfo.sms import tasks as texts
 
-    texts.sweep(now=datetime(2026, 12, 2, 0, 1))  # 08:01: the morning's sweep sends them
+    texts.sweep(now=datetime(2030, 6, 2, 0, 1))  # 08:01: the morning's sweep sends them
     db.session.expire_all()
     assert [m.status for m in welcomes()] == ["sent"] * 3
 
