@@ -69,6 +69,7 @@ def _import_models() -> None:
 
     # The feature packages' tables (this factory is the one place that may import them).
     from mailbox import models as _mailbox  # noqa: F401
+    from hotline import models as _hotline  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

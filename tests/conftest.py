@@ -83,7 +83,8 @@ def _reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine
 
     keep = {"alembic_version", "regions", "product_categories", "products", "product_words",
-            "broadcast_topics", "broadcast_templates"}  # shipped data (a test that edits it puts it back)
+            "broadcast_topics", "broadcast_templates",
+            "hotline_menu_versions", "hotline_menu_nodes"}  # shipped data (a test that edits it puts it back)
     tables = [t.name for t in db.metadata.sorted_tables if t.name not in keep]
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
