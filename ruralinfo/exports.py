@@ -73,3 +73,18 @@ def csv_stream(header: Iterable[object], rows: Iterable[Iterable[object]], every
             out.seek(0)
             out.truncate()
     yield out.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(title: str, header: Iterable[object], rows: Iterable[Iterable[object]]) -> bytes:
+    """One sheet named ``title``: the header, then the rows (written as they come), every
+    cell through ``safe_cell``."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    sheet.append([safe_cell(cell) for cell in header])
+    for row in rows:
+        sheet.append([safe_cell(cell) for cell in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

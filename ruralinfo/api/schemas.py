@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 from ruralinfo.accounts import roles as account_roles
 from ruralinfo.broadcasts import services as broadcasts
 from ruralinfo.broadcasts.audience import MAX_PHONES
+from ruralinfo.broadcasts.models import CANCELLED, DONE, DRAFT, PAUSED, PENDING_APPROVAL, SCHEDULED, SENDING
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 NO_CONTROLS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # text may have line breaks and tabs, no other controls
@@ -40,7 +41,7 @@ Notice, Translation = _line(broadcasts.MAX_BODY, min_length=1), _line(broadcasts
 Answer = _line(broadcasts.MAX_OPTION, min_length=1)
 Role = Literal[account_roles.ALL]  # type: ignore[valid-type]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Status = Literal["draft", "pending_approval", "scheduled", "sending", "paused", "done", "cancelled"]
+Status = Literal[DRAFT, PENDING_APPROVAL, SCHEDULED, SENDING, PAUSED, DONE, CANCELLED]
 
 
 class Input(BaseModel):

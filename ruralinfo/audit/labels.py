@@ -78,6 +78,8 @@ ACTIONS = {
     "broadcast.retry": _l("Failed broadcast texts sent again"),
     "broadcast.reply": _l("Answered a sign-up"),
     "broadcast.remind": _l("Reminder sent to those who had not answered"),
+    "api_token.create": _l("API token created"),
+    "api_token.revoke": _l("API token revoked"),
     "letter.close": _l("Letter closed without an answer"),
     "product.create": _l("Product added"),
     "product.synonyms_add": _l("Product synonyms added"),
@@ -101,7 +103,7 @@ TARGETS = {
     "import_batches": _l("Import"), "regions": _l("Regions"), "letters": _l("Letter"),
     "posts": _l("Supply or demand post"),
     "products": _l("Product"),
-    "broadcasts": _l("Broadcast"), "broadcast_topics": _l("Broadcast topic"),
+    "broadcasts": _l("Broadcast"), "api_tokens": _l("API token"), "broadcast_topics": _l("Broadcast topic"),
     "broadcast_templates": _l("Notice template"),
     "sms_inbox": _l("Received text"),
     "jobs": _l("Job"),
@@ -125,7 +127,7 @@ FIELDS = {
     "key": _l("key"), "topic": _l("topic"), "body": _l("notice"), "body_en": _l("notice in English"),
     "urgent": _l("urgent"), "reply_options": _l("answers offered"),
     "recipients": _l("recipients"), "texts": _l("texts"), "choice": _l("answer no."), "free": _l("free answer"),
-    "reminder": _l("reminder no."), "phones": _l("phone numbers"),
+    "reminder": _l("reminder no."), "phones": _l("phone numbers"), "prefix": _l("beginning"),
 }
 # Coded values, by the field they are stored under. Names, numbers, phone numbers and
 # region codes are data and are shown as they are.

@@ -11,14 +11,12 @@ The SMS commands that call this are in ``reply_commands``.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 from sqlalchemy import Text, cast, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -327,14 +325,7 @@ def answers_csv(broadcast_id: int) -> bytes:
 
 def answers_xlsx(broadcast_id: int) -> bytes:
     """The same table as ``answers_csv``, every cell made safe."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(str(_l("Sign-up answers"))[:31])
-    sheet.append(header())
-    for row in _rows(broadcast_id):
-        sheet.append([exports.safe_cell(cell) for cell in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return exports.xlsx_bytes(str(_l("Sign-up answers")), header(), _rows(broadcast_id))
 
 
 def not_answered_phones(broadcast_id: int) -> list[str]:

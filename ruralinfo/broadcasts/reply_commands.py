@@ -33,7 +33,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ruralinfo.broadcasts import replies, texts
-from ruralinfo.broadcasts.services import MAX_OPTIONS  # 报名 N: a larger N alone can only be a notice's number
+from ruralinfo.broadcasts.services import MAX_OPTION, MAX_OPTIONS  # 报名 N: a larger N alone can only be a notice's number
 from ruralinfo.sms import commands, parsing
 
 DIGITS = tuple("0123456789")
@@ -178,7 +178,12 @@ def _give(inbound: commands.Inbound, signup, words: str, *, default: bool) -> st
     choice = _named(signup, words)
     if choice is None:
         number, tail = parsing.leading_number(words)
-        choice = number if number is not None and not tail else (1 if default else None)  # 报名参加: option 1
+        # 报名参加 / 报名 YES: option 1; other words (报名我不去了, 报名参加不了) are no answer: the choices again
+        yes = words.strip().upper() in (*YES_WORDS, "参加")
+        choice = number if number is not None and not tail else (1 if default and yes else None)
+        if choice is None and number is not None:  # 报名 N 1 with a notice N not theirs: the answer after it
+            then, rest = parsing.leading_number(tail)
+            choice = then if then is not None and not rest else _named(signup, tail)
     if choice is None:
         return replies.choices_text(signup, _language())
     return _answer(inbound, signup, choice=choice)
@@ -187,6 +192,8 @@ def _give(inbound: commands.Inbound, signup, words: str, *, default: bool) -> st
 def named_option(inbound: commands.Inbound, rest: str) -> str | None:
     """Any text no command took: an option's name answers the latest open sign-up;
     everything else goes to the registry's fallback, as before."""
+    if len(rest) > MAX_OPTION:  # longer than any option's name: a letter, without a query
+        return _fallback(inbound)
     signup = replies.latest_open(inbound.user)
     if signup is not None:
         choice = _named(signup, rest)

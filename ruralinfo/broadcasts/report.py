@@ -10,12 +10,10 @@ someone who said no.
 """
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 from sqlalchemy import and_, func, or_, select, update
 
 from ruralinfo import exports
@@ -63,11 +61,13 @@ class Counts:
 
     def as_dict(self) -> dict[str, int]:
         return {"delivered": self.delivered, "sent": self.sent, "queued": self.queued, "held": self.held,
-                "failed": self.failed, "retryable": self.retryable, "left_out": self.left_out, "total": self.total}
+                "failed": self.failed, "left_out": self.left_out, "total": self.total}
 
 
-def counts(broadcast_id: int) -> Counts:
-    """The progress bar: every recipient in one part (those left out beside it)."""
+def counts(broadcast_id: int, retryable: bool = False) -> Counts:
+    """The progress bar: every recipient in one part (those left out beside it); with
+    ``retryable``, also how many failed texts a retry would send (the page's button, not
+    the bar's updates every few seconds)."""
     now = now_utc()
     part = func.coalesce(OutboundMessage.status, Recipient.state)
     held = and_(Recipient.state == PLANNED, Recipient.held_until.is_not(None), Recipient.held_until > now)
@@ -89,7 +89,7 @@ def counts(broadcast_id: int) -> Counts:
             result.held += number
         else:  # planned, or in the outbox waiting, being sent, or being looked up
             result.queued += number
-    if result.failed:
+    if retryable and result.failed:
         result.retryable = len(_retryable_ids(broadcast_id))
     return result
 
@@ -184,11 +184,4 @@ def as_csv(broadcast_id: int):
 
 
 def as_xlsx(broadcast_id: int) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(str(_l("Delivery report"))[:31])
-    sheet.append(header())
-    for row in rows(broadcast_id):
-        sheet.append([exports.safe_cell(cell) for cell in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return exports.xlsx_bytes(str(_l("Delivery report")), header(), rows(broadcast_id))

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from ruralinfo import jobs
 from ruralinfo.accounts import roles
@@ -170,11 +170,11 @@ def preview_of(broadcast: Broadcast) -> planning.Preview:
 
 def approve(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> Broadcast:
     """A second person with the approver role lets it go."""
-    _require(broadcast, PENDING_APPROVAL)
     if not actor.has_role(roles.APPROVER):
         raise BroadcastError({"approver": str(_l("Only an approver can approve a broadcast."))})
     if actor.id == broadcast.created_by_id:
         raise BroadcastError({"approver": str(_l("Another person must approve what you made."))})
+    _require(broadcast, PENDING_APPROVAL)
     broadcast.approved_by_id, broadcast.approved_at = actor.id, now_utc()
     audit.record("broadcast.approve", broadcast, actor=actor, channel=channel)
     return _release(broadcast)
@@ -217,9 +217,18 @@ def retry(broadcast: Broadcast, *, actor, channel: str = audit.WEB) -> int:
 
 
 def _require(broadcast: Broadcast, *states: str) -> None:
-    if broadcast.status not in states:
+    """The broadcast is in one of ``states``, and stays so until this transaction ends: a
+    no-op UPDATE guarded by the status locks the row (PostgreSQL) or the database
+    (SQLite), so of two requests at once (two approvers, pause against cancel) the second
+    waits, then finds the status moved on and is told so."""
+    held = db.session.execute(update(Broadcast).where(Broadcast.id == broadcast.id, Broadcast.status.in_(states))
+                              .values(status=Broadcast.status).execution_options(synchronize_session=False)).rowcount
+    if not held:
+        db.session.rollback()
+        db.session.refresh(broadcast)
         raise BroadcastError({"status": str(_l("Not possible now: the broadcast is %(status)s.",
                                                status=STATUS_LABELS[broadcast.status]))})
+    db.session.refresh(broadcast)
 
 
 def _move(broadcast: Broadcast, status: str, action: str, actor, channel: str) -> Broadcast:

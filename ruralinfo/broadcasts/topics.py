@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from ruralinfo.audit import services as audit
 from ruralinfo.broadcasts.models import Topic, TopicOptOut
@@ -34,7 +35,11 @@ def leave(user, topic: Topic, *, channel: str, commit: bool = True) -> bool:
     if db.session.scalar(select(TopicOptOut.id).where(TopicOptOut.user_id == user.id,
                                                       TopicOptOut.topic_id == topic.id)) is not None:
         return False
-    db.session.add(TopicOptOut(user_id=user.id, topic_id=topic.id))
+    try:  # two at once (a double tap on the web, an SMS at the same moment): the unique key keeps one
+        with db.session.begin_nested():
+            db.session.add(TopicOptOut(user_id=user.id, topic_id=topic.id))
+    except IntegrityError:
+        return False
     audit.record("topic.leave", user, actor=user, channel=channel, details={"topic": topic.key})
     _finish(commit)
     return True

@@ -5,7 +5,7 @@ delivery report, and follow a sign-up's answers. The rules are the services' —
 these views only read forms and show results."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
                    stream_with_context, url_for)
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
@@ -104,7 +104,7 @@ def show(broadcast_id: int):
     broadcast = _get(broadcast_id)
     target = db.session.get(Broadcast, broadcast.reminder_of_id) if broadcast.reminder_of_id else broadcast
     return render_template("bureau/broadcasts/show.html", broadcast=broadcast, target=target,
-                           counts=report.counts(broadcast.id), labels=services.STATUS_LABELS,
+                           counts=report.counts(broadcast.id, retryable=True), labels=services.STATUS_LABELS,
                            bar=report.BAR, bar_labels=report.BAR_LABELS,
                            text_zh=texts.template(broadcast, "zh"), text_en=texts.template(broadcast, "en"),
                            tally=replies.tally(target.id) if target.asks_reply else {},
@@ -192,7 +192,6 @@ def _get(broadcast_id: int, ext: str = "csv") -> Broadcast:
 
 
 def _currency() -> str:
-    from flask import current_app
     return current_app.config["SMS_CURRENCY"]
 
 

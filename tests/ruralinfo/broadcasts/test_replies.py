@@ -117,6 +117,35 @@ def test_words_for_signing_up(county, text_in, text):
     assert answer_of(signup, county["zhang"]).choice == 1
 
 
+@pytest.mark.parametrize("text", ["报名我不去了", "报名参加不了"])
+def test_words_after_the_keyword_that_refuse_sign_nobody_up(county, text_in, text):
+    """Only 报名 alone, 报名参加 or 报名 YES mean option 1: other words get the choices again."""
+    signup = send_signup(county)
+    _response, reply = text_in(county["zhang"].phone, text)
+    assert answer_of(signup, county["zhang"]) is None
+    assert "1" in reply and "2" in reply  # the choices, to answer by number
+
+
+def test_a_long_letter_asks_nothing_of_the_sign_ups(county, text_in, app):
+    """Every text no command takes passes the option-name check: a letter longer than any
+    option's name goes to the liaison point without a query of the recipients."""
+    from sqlalchemy import event
+
+    send_signup(county)
+    seen = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        text_in(county["zhang"].phone, "我家的葡萄叶子背面发白，是不是霜霉病，应该用什么药，什么时候打")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert letters_to_point(county) == ["我家的葡萄叶子背面发白，是不是霜霉病，应该用什么药，什么时候打"]
+    assert not any("broadcast_recipients" in statement for statement in seen)
+
+
 def test_an_options_name_chooses_it_and_a_change_of_mind_replaces_the_answer(county, text_in):
     signup = send_signup(county)
     text_in(county["zhang"].phone, "报名")

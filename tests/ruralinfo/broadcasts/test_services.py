@@ -250,3 +250,36 @@ def test_a_send_job_hands_over_to_the_next_before_the_job_timeout(app, bureau, m
     broadcast = services.submit(make(bureau), actor=bureau["clerk"])
     assert broadcast.status == DONE and texts() == 3
     assert len(jobs_run) >= 3  # one job a text: each handed over to the next
+
+
+def test_two_approvers_at_once_release_it_once(app, bureau, make_staff):
+    """Two people press Approve at the same moment: one approves, the other is told it is
+    not possible now; one audit entry, each text once."""
+    import threading
+
+    second = make_staff(roles.APPROVER, name="陈静", phone="+8613911110003")
+    broadcast_id = services.submit(make(bureau), actor=bureau["clerk"]).id
+    approvers = [bureau["approver"].id, second.id]
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def press(user_id):
+        from ruralinfo.accounts.models import User
+
+        with app.app_context():
+            try:
+                barrier.wait(5)
+                services.approve(db.session.get(Broadcast, broadcast_id), actor=db.session.get(User, user_id))
+                outcomes.append("approved")
+            except services.BroadcastError as err:
+                outcomes.append(err.errors.get("status", "other"))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=press, args=(user_id,)) for user_id in approvers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(outcomes) == 2 and outcomes.count("approved") == 1, outcomes
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "broadcast.approve")) == 1
+    assert texts() == 3

@@ -79,3 +79,40 @@ def test_who_left_a_topic_is_left_out_when_planning_and_when_sending(app, make_f
     sent = db.session.scalars(select(OutboundMessage.to).where(OutboundMessage.kind == BROADCAST,
                                                                OutboundMessage.status == "sent")).all()
     assert sent == [stays.phone]
+
+
+def test_leaving_a_topic_twice_at_once_keeps_one_choice_and_no_error(app, make_farmer):
+    """A double tap on the web, or an SMS at the same moment: one row, one audit entry."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from ruralinfo.accounts.models import User
+    from ruralinfo.audit.models import AuditEntry
+    from ruralinfo.broadcasts.models import TopicOptOut
+
+    farmer_id = make_farmer(name="吴秋菊").id
+    prices_id = topic("prices").id
+    outcomes, errors, barrier = [], [], threading.Barrier(2)
+
+    def leave():
+        from ruralinfo.broadcasts.models import Topic
+
+        with app.app_context():
+            try:
+                barrier.wait(5)
+                outcomes.append(topics.leave(db.session.get(User, farmer_id), db.session.get(Topic, prices_id),
+                                             channel="web"))
+            except Exception as err:  # noqa: BLE001 - reported below
+                errors.append(err)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=leave) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors and sorted(outcomes) == [False, True]
+    assert db.session.scalar(select(func.count(TopicOptOut.id)).where(TopicOptOut.user_id == farmer_id)) == 1
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "topic.leave")) == 1
