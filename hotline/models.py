@@ -3,9 +3,9 @@ whole, earlier ones kept to restore) and their nodes — each with its key under
 parent, what is said, and what it does."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ruralinfo.extensions import db
@@ -79,3 +79,154 @@ class MenuNode(db.Model):
 
     def text(self, language: str) -> str:
         return (self.text_en or self.text_zh) if language == "en" else self.text_zh
+
+
+# --- calls -------------------------------------------------------------------------------
+
+# Where a call ended (its outcome, beside Twilio's own CallStatus).
+IN_MENU, HUNG_UP, QUESTION_LEFT, CONNECTED, MISSED, CALLED_BACK = (
+    "menu", "hung-up", "question", "connected", "missed", "callback")
+INBOUND, CALLBACK = "inbound", "callback"  # a farmer calling in / the platform ringing an expert, then the farmer
+
+
+class Call(db.Model):
+    """One call to the hotline (or a call-back from the console): who, where in the menu
+    they are now, the path they took, how long and how it ended."""
+
+    __tablename__ = "hotline_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    direction: Mapped[str] = mapped_column(String(10), default=INBOUND)
+    from_phone: Mapped[str] = mapped_column(String(32), default="")
+    to_phone: Mapped[str] = mapped_column(String(32), default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # a registered caller
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    version_id: Mapped[int | None] = mapped_column(Integer)  # the menu version heard (kept when retired)
+    node_id: Mapped[int | None] = mapped_column(Integer)  # where the caller is now
+    silences: Mapped[int] = mapped_column(Integer, default=0)  # keys missed in a row here
+    steps: Mapped[int] = mapped_column(Integer, default=0)  # steps answered so far
+    path: Mapped[str] = mapped_column(String(500), default="")  # keys pressed (and words said), in order
+    topic: Mapped[str] = mapped_column(String(32), default="")  # the last topic reached
+    status: Mapped[str] = mapped_column(String(16), default="in-progress")  # Twilio's CallStatus
+    outcome: Mapped[str] = mapped_column(String(16), default=IN_MENU)
+    question_id: Mapped[int | None] = mapped_column(Integer)  # a call-back: the question it is about
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # who took it / called back
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    duration: Mapped[int | None] = mapped_column(Integer)  # seconds, from Twilio's status callback
+
+    user = relationship("User", foreign_keys=[user_id])
+    expert = relationship("User", foreign_keys=[expert_id])
+
+
+class CallStep(db.Model):
+    """The answer given to step ``number`` of a call, kept so that a repeated request for
+    the same step (Twilio retrying) gets the same answer and changes nothing twice."""
+
+    __tablename__ = "hotline_call_steps"
+    __table_args__ = (UniqueConstraint("call_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("hotline_calls.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    response: Mapped[str] = mapped_column(Text)  # what the driver rendered (TwiML, VoiceXML …)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc)
+
+
+class Recording(db.Model):
+    """A recording: a question or a spoken reply. Twilio's (``url``, fetched through the
+    app with the account's credentials, never shown to a browser) or kept here (``file``,
+    under the instance folder: the call simulator's, or a prompt uploaded for the menu)."""
+
+    __tablename__ = "hotline_recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), unique=True)  # RecordingSid: a repeated callback finds it
+    url: Mapped[str] = mapped_column(String(300), default="")
+    file: Mapped[str] = mapped_column(String(200), default="")
+    content_type: Mapped[str] = mapped_column(String(40), default="audio/mpeg")
+    seconds: Mapped[int] = mapped_column(Integer, default=0)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("hotline_calls.id"), index=True)
+    transcript: Mapped[str] = mapped_column(Text, default="")  # typed in the simulator, or recognised
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc)
+
+
+# --- questions ---------------------------------------------------------------------------
+
+VOICE, SMS, WEB = "voice", "sms", "web"  # how a question came
+WAITING, CLAIMED, ANSWERED = "waiting", "claimed", "answered"  # where it is
+SATISFIED, UNSATISFIED = 1, 2  # the farmer's answer to "did it help?"
+
+
+class Question(db.Model):
+    """A farmer's question to the experts, whichever way it came, with its answer."""
+
+    __tablename__ = "hotline_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # None: a caller not registered
+    phone: Mapped[str] = mapped_column(String(32), default="")  # where the answer goes by SMS
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    text: Mapped[str] = mapped_column(Text, default="")
+    recording_id: Mapped[int | None] = mapped_column(ForeignKey("hotline_recordings.id"), unique=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("hotline_calls.id"), index=True)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("sms_inbox.id"), unique=True)  # an ASK text: once
+    status: Mapped[str] = mapped_column(String(10), default=WAITING, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, index=True)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    letter_id: Mapped[int | None] = mapped_column(Integer)  # the answer in the farmer's mailbox
+    rating_asked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rating: Mapped[int | None] = mapped_column(Integer)  # SATISFIED or UNSATISFIED
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user = relationship("User", foreign_keys=[user_id])
+    claimed_by = relationship("User", foreign_keys=[claimed_by_id])
+    answered_by = relationship("User", foreign_keys=[answered_by_id])
+    recording = relationship("Recording")
+
+
+class PublishedAnswer(db.Model):
+    """A question rewritten for everyone, with its answer: heard under its topic's
+    常见问题 menu and read on the public answers page."""
+
+    __tablename__ = "hotline_published_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32), index=True)
+    question_zh: Mapped[str] = mapped_column(String(300))
+    answer_zh: Mapped[str] = mapped_column(Text)
+    question_en: Mapped[str] = mapped_column(String(300), default="")
+    answer_en: Mapped[str] = mapped_column(Text, default="")
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("hotline_questions.id"), index=True)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, index=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)  # no longer heard nor shown
+
+    def question(self, language: str) -> str:
+        return (self.question_en or self.question_zh) if language == "en" else self.question_zh
+
+    def text(self, language: str) -> str:
+        return (self.answer_en or self.answer_zh) if language == "en" else self.answer_zh
+
+
+class DutyShift(db.Model):
+    """An expert covers a topic on some weekdays between two local times (``ends`` before
+    ``starts``: across midnight)."""
+
+    __tablename__ = "hotline_duty_shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    topic: Mapped[str] = mapped_column(String(32), index=True)
+    weekdays: Mapped[str] = mapped_column(String(7), default="01234")  # Monday = 0
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+
+    user = relationship("User")

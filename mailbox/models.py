@@ -48,6 +48,8 @@ class Letter(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # How many characters of the body went out by SMS (a long letter goes in parts: READ N).
     sms_sent_upto: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A reply spoken on the hotline: its recording (the hotline's, heard through the app).
+    recording_id: Mapped[int | None] = mapped_column(Integer)
 
     sender = relationship("User", foreign_keys=[sender_id])
     recipient = relationship("User", foreign_keys=[recipient_id])

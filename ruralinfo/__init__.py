@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from ruralinfo import broadcasts; broadcasts.init_app(app)  # noqa: E702
     from mailbox import notices; notices.init_app(app)  # noqa: E702
     _register_sms_commands()
+    import hotline; hotline.init_app(app)  # noqa: E401,E702  (after the SMS commands: its rating wraps their digits)
     _register_gateways()
     _register_cli(app)
     return app

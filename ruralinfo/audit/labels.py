@@ -93,10 +93,22 @@ ACTIONS = {
     "sms.opt_out": _l("Opted out of SMS notices"),
     "sms.opt_in": _l("Opted in to SMS notices"),
     "sms.handle_again": _l("Received text handled again"),
+    "question.ask": _l("Question asked"),
+    "question.claim": _l("Question taken by an expert"),
+    "question.release": _l("Question given back to the queue"),
+    "question.transfer": _l("Question moved to another topic"),
+    "question.answer": _l("Question answered"),
+    "question.rate": _l("Answer rated by the farmer"),
+    "answer.publish": _l("Answer published for everyone"),
+    "answer.withdraw": _l("Published answer withdrawn"),
+    "menu.publish": _l("Hotline menu published"),
+    "menu.restore": _l("Earlier hotline menu restored"),
+    "roster.change": _l("Duty roster changed"),
+    "call.callback": _l("Farmer called back by an expert"),
 }
 CHANNELS = {
     "web": _l("web"), "cli": _l("command line"), "sms": _l("SMS"), "voice": _l("voice"), "api": _l("API"),
-    "import": _l("import"), "system": _l("system"),
+    "import": _l("import"), "system": _l("system"), "hotline": _l("hotline"),
 }
 TARGETS = {
     "users": _l("Account"), "liaison_points": _l("Liaison point"), "interest_groups": _l("Interest group"),
@@ -107,6 +119,9 @@ TARGETS = {
     "broadcast_templates": _l("Notice template"),
     "sms_inbox": _l("Received text"),
     "jobs": _l("Job"),
+    "hotline_questions": _l("Question to the experts"), "hotline_published_answers": _l("Published answer"),
+    "hotline_menu_versions": _l("Hotline menu"), "hotline_duty_shifts": _l("Duty roster"),
+    "hotline_calls": _l("Call"),
 }
 FIELDS = {
     "name": _l("name"), "phone": _l("mobile number"), "region": _l("village"), "id": _l("ID number (masked)"),
