@@ -14,7 +14,8 @@ WORDS = (
                     "fake fertiliser", "fake fertilizer", "complain")),
     ("policy", ("补贴", "政策", "法规", "保险", "土地流转", "承包", "subsidy", "policy", "insurance")),
     ("market", ("价格", "行情", "多少钱", "收购价", "销路", "price", "market")),
-    ("livestock", ("兽医", "疫苗", "猪瘟", "禽流感", "养殖", "饲料", "vet", "vaccine")),
+    ("livestock", ("兽医", "疫苗", "禽流感", "养殖", "饲料", "猪", "牛", "羊", "鸡", "鸭", "鹅", "兔", "vet",
+                   "vaccine")),
     ("fisheries", ("鱼塘", "水产", "增氧", "fish pond")),
     ("crops", ("病虫", "虫害", "施肥", "打药", "种植", "育苗", "除草", "pest", "fertilis", "fertiliz")),
 )
