@@ -45,6 +45,7 @@ bench: $(VENV)/.installed translations
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/webhook_latency.py
 	$(BIN)/python bench/broadcast.py
+	$(BIN)/python bench/voice_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -5,7 +5,7 @@ def init_app(app) -> None:
     """The hotline's webhooks and pages, its SMS commands (after the broadcasts', whose
     sign-up digits the rating wraps), and its voice drivers."""
     from hotline import answers_views, bureau_views, console_views, editor_views, farmer_views, sms_commands
-    from hotline import callback_views, voice_views
+    from hotline import callback_views, dev_call, voice_views
 
     app.register_blueprint(voice_views.bp)  # /twilio/voice…
     app.register_blueprint(console_views.bp, url_prefix="/hotline")
@@ -15,4 +15,5 @@ def init_app(app) -> None:
     app.register_blueprint(editor_views.bp, url_prefix="/admin/hotline")
     app.register_blueprint(editor_views.prompts_bp, url_prefix="/voice/prompts")  # recorded prompts, for Twilio to play
     app.register_blueprint(callback_views.bp)  # /twilio/voice/callback…: an expert rings a farmer back
+    dev_call.init_app(app)  # /dev/call: only where the phone simulator is (DEBUG or DEV_SIMULATORS, outbox)
     sms_commands.register()

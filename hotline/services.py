@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
@@ -22,12 +23,13 @@ from mailbox.models import ANSWER
 from ruralinfo.accounts.models import User
 from ruralinfo.audit import services as audit
 from ruralinfo.extensions import db
+from ruralinfo.sms import segments
 from ruralinfo.sms import services as sms
 from ruralinfo.sms.models import REPLY
 from ruralinfo.timeutil import now_utc
 
 MAX_QUESTION = 1000  # characters of a written question
-MAX_ANSWER = 2000
+MAX_ANSWER = 900  # characters: with its heading, the answer is one letter (mailbox.MAX_LETTER)
 CLAIM_MINUTES = 30  # a claim nobody acted on for this long may be taken by another expert
 RATING_DAYS = 7  # a "1"/"2" this long after the answer still rates it
 
@@ -73,9 +75,10 @@ def ask(*, topic: str, channel: str, text: str = "", user: User | None = None, p
     return question
 
 
-def acknowledgement(question: Question) -> str:
-    """What the farmer is told: the question's number and when to expect the answer."""
-    with force_locale(question.language):
+def acknowledgement(question: Question, language: str | None = None) -> str:
+    """What the farmer is told: the question's number and when to expect the answer (in
+    ``language``, the page's on the web; else the question's)."""
+    with force_locale(language or question.language):
         return _("Your question no. %(n)s has reached the experts (%(topic)s). The answer will come by SMS.",
                  n=question.id, topic=topics.label(question.topic))
 
@@ -174,10 +177,21 @@ def _deliver(question: Question, expert: User) -> None:
         letter = mailbox.send_letter(sender=expert, body=body, channel="hotline", recipient=user, kind=ANSWER,
                                      commit=False, essential=True)
         question.letter_id = letter.id
-    elif question.phone:
-        sms.queue_sms(question.phone, body, kind=REPLY, cause=f"question:{question.id}")
+    elif question.phone:  # no account, no READ N: the whole answer, in as many texts as it takes
+        for part in _texts(body):
+            sms.queue_sms(question.phone, part, kind=REPLY, cause=f"question:{question.id}")
     if question.phone:
         sms.queue_sms(question.phone, ask_rating, kind=REPLY, cause=f"rating:{question.id}", user=user)
+
+
+def _texts(body: str) -> list[str]:
+    """``body`` cut into texts of at most ``SMS_MAX_SEGMENTS`` segments each, never inside a word or a number."""
+    most, signature, parts = int(current_app.config["SMS_MAX_SEGMENTS"]), sms.signature(), []
+    while body:
+        cut = segments.fit(body, most, signature) or len(body)
+        parts.append(body[:cut].strip())
+        body = body[cut:].strip()
+    return parts
 
 
 def awaiting_rating(phone: str) -> Question | None:
@@ -188,7 +202,8 @@ def awaiting_rating(phone: str) -> Question | None:
         Question.rating_asked_at >= since).order_by(Question.rating_asked_at.desc()).limit(1))
 
 
-def rate(question: Question, rating: int, *, user: User | None = None, commit: bool = True) -> str:
+def rate(question: Question, rating: int, *, user: User | None = None, channel: str = "sms",
+         commit: bool = True) -> str:
     """Record the farmer's rating (once: a second answer changes nothing) and thank them."""
     if rating not in (SATISFIED, UNSATISFIED):
         raise QuestionRefused(_("Reply 1 satisfied, 2 not satisfied."))
@@ -196,7 +211,7 @@ def rate(question: Question, rating: int, *, user: User | None = None, commit: b
         update(Question).where(Question.id == question.id, Question.rating.is_(None))
         .values(rating=rating, rated_at=now_utc()).execution_options(synchronize_session=False)).rowcount
     if done:
-        audit.record("question.rate", question, actor=user, channel="sms", details={"rating": rating})
+        audit.record("question.rate", question, actor=user, channel=channel, details={"rating": rating})
     _finish(commit)
     with force_locale(question.language):
         return _("Thank you: your answer about question no. %(n)s is recorded.", n=question.id)

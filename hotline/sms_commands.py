@@ -7,13 +7,19 @@ the latest open sign-up, the sign-up otherwise.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
 
 from hotline import services, topic_guess
 from hotline.models import SATISFIED, SMS, UNSATISFIED
 from ruralinfo.broadcasts import replies
+from ruralinfo.broadcasts.models import Broadcast, Recipient
+from ruralinfo.extensions import db
 from ruralinfo.sms import commands, parsing
+from ruralinfo.sms.models import OutboundMessage
 
 RATING_WORDS = {"满意": SATISFIED, "不满意": UNSATISFIED, "SATISFIED": SATISFIED, "NOT SATISFIED": UNSATISFIED}
 
@@ -37,9 +43,19 @@ def _rating_first(inbound: commands.Inbound):
     if question is None:
         return None
     signup = replies.latest_open(inbound.user)
-    if signup is not None and (signup.planned_at or signup.created_at) > question.rating_asked_at:
+    if signup is not None and _last_text_of(signup, inbound.user.phone) > question.rating_asked_at:
         return None
     return question
+
+
+def _last_text_of(signup, phone: str) -> datetime:
+    """When this phone was last sent the sign-up or a reminder of it (its text, not the notice's making)."""
+    sent = db.session.scalar(
+        select(func.max(OutboundMessage.created_at))
+        .join(Recipient, Recipient.message_id == OutboundMessage.id)
+        .join(Broadcast, Broadcast.id == Recipient.broadcast_id)
+        .where(OutboundMessage.to == phone, or_(Broadcast.id == signup.id, Broadcast.reminder_of_id == signup.id)))
+    return sent or signup.created_at
 
 
 def _digits(previous):
@@ -63,6 +79,16 @@ def rating_word(inbound: commands.Inbound, _rest: str) -> str | None:
     return services.rate(question, RATING_WORDS[said], user=inbound.user, commit=False)
 
 
+def stranger_rating(phone: str, text: str) -> tuple[str, str] | None:
+    """A caller with no account rates the answer to their question by ``1``/``2`` (or in words)."""
+    said = parsing.strip_noise(text).upper()
+    rating = {"1": SATISFIED, "2": UNSATISFIED, **RATING_WORDS}.get(said)
+    question = services.awaiting_rating(phone) if rating is not None else None
+    if question is None:
+        return None
+    return "rating", services.rate(question, rating, commit=False)
+
+
 def register() -> None:
     """``问``/``ASK``; the rating digits wrap the sign-up digits (registered before)."""
     commands.register("问", "ASK", handler=ask, name="ask", summary=_l("ASK your question: to the experts"))
@@ -71,3 +97,4 @@ def register() -> None:
     commands.register(*keywords, handler=_digits(digits.handler if digits else None), name="signup-digit",
                       exact=True)
     commands.register(*RATING_WORDS, handler=rating_word, name="rating", exact=True)
+    commands.register_stranger(stranger_rating)

@@ -14,7 +14,7 @@ from mailbox import bureau_texts, letter_sms, point_letters, services
 from ruralinfo.accounts import roles
 from ruralinfo.timeutil import now_utc
 from ruralinfo.audit.services import WEB
-from ruralinfo.web import flash_errors, guard_area
+from ruralinfo.web import flash_errors, guard_area, int_arg
 
 bp = Blueprint("bureau_letters", __name__)
 guard_area(bp, (roles.STAFF, roles.APPROVER, roles.ADMIN))
@@ -75,7 +75,7 @@ def answer_text(text_id: int):
 @bp.post("/texts/<int:text_id>/forward")
 def forward_text(text_id: int):
     try:
-        letter = bureau_texts.forward(text_id, clerk=current_user, point_id=request.form.get("point_id", 0, type=int),
+        letter = bureau_texts.forward(text_id, clerk=current_user, point_id=int_arg(request.form, "point_id", 0),
                                       channel=WEB)
     except bureau_texts.TextError as err:
         flash_errors(err.errors.values())

@@ -24,7 +24,7 @@ from ruralinfo.accounts import services as accounts
 from ruralinfo.extensions import db
 from ruralinfo.liaison import rules
 from ruralinfo.liaison import services as liaison
-from ruralinfo.web import flash_errors, guard_area
+from ruralinfo.web import flash_errors, guard_area, int_arg, page_arg
 
 bp = Blueprint("liaison_posts", __name__)
 guard_area(bp, (roles.LIAISON,))
@@ -62,7 +62,7 @@ def _farmer_or_404(user_id: int):
 
 
 def _post_number() -> int | None:
-    number = request.args.get("post", type=int)
+    number = int_arg(request.args, "post")
     return number if number and 0 < number < 2**31 else None
 
 
@@ -84,7 +84,7 @@ def index():
     search = (printable(request.args.get("q")) or "").strip()[:40]
     pagination = None
     if g.point is not None:
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
+        page = page_arg()
         pagination = db.paginate(accounts.farmers(g.scope, search=search, include_inactive=False), page=page,
                                  per_page=PER_PAGE, error_out=False)
     waiting = db.session.scalars(classify.unclassified(g.scope)).all() if g.point is not None else []

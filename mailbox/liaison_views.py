@@ -24,7 +24,7 @@ from ruralinfo.extensions import db
 from ruralinfo.liaison import services as liaison
 from ruralinfo.liaison.models import LiaisonPoint
 from ruralinfo.timeutil import now_utc
-from ruralinfo.web import flash_errors, guard_area
+from ruralinfo.web import flash_errors, guard_area, page_arg
 
 bp = Blueprint("liaison_letters", __name__)
 guard_area(bp, (roles.LIAISON,))
@@ -75,7 +75,7 @@ def index():
     show = "pending" if request.args.get("show") == "pending" else "all"
     if g.point is not None:
         stmt = point_letters.inbox(g.point, pending_only=show == "pending")
-        page = max(request.args.get("page", 1, type=int), 1)
+        page = page_arg()
         pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
         since = now_utc() - timedelta(days=RATE_DAYS)
         rate = point_letters.reply_rates(since, point_ids=[g.point.id]).get(g.point.id)

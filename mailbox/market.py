@@ -59,6 +59,12 @@ def masked_name(user: User | None) -> str:
     return surname + "*"
 
 
+def has_contact_number(text: str | None) -> bool:
+    """Whether ``text`` carries a phone, ID or other contact number (as ``public_text`` hides them)."""
+    shown = (text or "").translate(_FULLWIDTH_DIGITS)
+    return bool(_NUMBER.search(shown) or _AFTER_WORD.search(shown))
+
+
 def public_text(text: str | None, user: User | None = None) -> str:
     """A post's free text (as written, or its notes) fit for anyone to read: contact
     numbers hidden, the poster's full name replaced by the masked one."""

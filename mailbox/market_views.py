@@ -16,9 +16,9 @@ from mailbox import market, post_text, web_contacts
 from mailbox.forms import printable
 from mailbox.models import BUY, OPEN, SELL, Post
 from ruralinfo.accounts import roles
+from ruralinfo.web import page_arg
 
 bp = Blueprint("market", __name__)
-MAX_PAGE = 10_000  # a larger offset is no page anyone reads (and too large for the database)
 
 
 @bp.context_processor
@@ -70,7 +70,7 @@ def index():
     pagination = market.search(kind=filters.get("kind"), category_key=filters.get("category"),
                                product_code=filters.get("product"), township_code=filters.get("township"),
                                q=filters.get("q", ""), near_region=near,
-                               page=min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE))
+                               page=page_arg())
     products = market.products_on_offer(filters.get("category"))
     if "product" in filters and filters["product"] not in {p.code for p in products}:
         products.insert(0, market.product_by_code(filters["product"]))

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from mailbox import moderation
 from ruralinfo.audit.services import WEB
-from ruralinfo.web import flash_errors
+from ruralinfo.web import flash_errors, int_arg
 
 
 def _act(action, done) -> None:
@@ -37,6 +37,6 @@ def reject_from_form(post_id: int) -> None:
 def hide_from_form() -> None:
     """Take the form's ``post_id`` out of the market for the form's ``reason``."""
     reason = request.form.get("reason", "")
-    post_id = request.form.get("post_id", 0, type=int)
+    post_id = int_arg(request.form, "post_id", 0)
     _act(lambda: moderation.hide(post_id, actor=current_user, reason=reason, channel=WEB),
          lambda post: _l("Post no. %(n)s is taken out of the market; the farmer is told why.", n=post.id))

@@ -16,7 +16,7 @@ from ruralinfo.accounts import roles
 from ruralinfo.accounts.models import User
 from ruralinfo.audit.services import WEB
 from ruralinfo.extensions import db, login_manager
-from ruralinfo.web import guard_area
+from ruralinfo.web import guard_area, page_arg
 
 bp = Blueprint("mailbox", __name__)
 guard_area(bp, (roles.FARMER,))
@@ -37,7 +37,7 @@ def _navigation():
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
+    return page_arg()
 
 
 def _thread_or_404(letter_id: int) -> list[Letter]:

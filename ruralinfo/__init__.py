@@ -12,6 +12,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
     _configure(app, test_config)
+    from ruralinfo.web import IdConverter
+    app.url_map.converters["int"] = IdConverter  # before any route: ids too large for the database are no match
 
     from ruralinfo import i18n, security, web
     from ruralinfo.audit import labels

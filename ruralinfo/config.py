@@ -18,10 +18,11 @@ ENV_KEYS = (
     "HOTLINE_NUMBER", "COUNTY_CODE", "SMS_SEND_TIMEOUT", "DEV_SIMULATORS", "BUREAU_NAME", "SMS_MAX_SEGMENTS",
     "LETTER_SLA_DAYS", "POST_DAYS", "MATCH_ALERTS_PER_DAY", "POST_MODERATION", "POST_BANNED_WORDS",
     "SMS_RATE", "SMS_PRICE", "SMS_CURRENCY", "BROADCAST_DAILY_CAP", "BROADCAST_APPROVAL_THRESHOLD",
-    "BROADCAST_MAX_HOURS",
+    "BROADCAST_MAX_HOURS", "QUESTION_SLA_DAYS", "HOTLINE_VOICE", "HOTLINE_TIMEOUT",
 )
 INTEGERS = ("PROXY_COUNT", "SMS_MAX_SEGMENTS", "LETTER_SLA_DAYS", "POST_DAYS", "MATCH_ALERTS_PER_DAY",
-            "BROADCAST_DAILY_CAP", "BROADCAST_APPROVAL_THRESHOLD")
+            "BROADCAST_DAILY_CAP", "BROADCAST_APPROVAL_THRESHOLD", "QUESTION_SLA_DAYS",
+            "HOTLINE_TIMEOUT")
 NUMBERS = ("SMS_SEND_TIMEOUT", "SMS_RATE", "BROADCAST_MAX_HOURS")  # may have a fraction
 FLAGS = ("DEV_SIMULATORS",)  # "1", "true", "yes", "on" turn them on
 
@@ -49,6 +50,8 @@ def defaults(instance_path: str) -> dict:
         "QUIET_HOURS": "21:00-08:00",
         "PROXY_COUNT": 0,
         "HOTLINE_NUMBER": "12316",
+        "HOTLINE_VOICE": "Polly.Zhiyu",  # the Mandarin <Say> voice (language cmn-CN); English callers hear Polly.Joanna
+        "HOTLINE_TIMEOUT": 5,  # seconds the menu waits for a key before saying it again
         "COUNTY_CODE": "330282",
         "SMS_SEND_TIMEOUT": 10.0,
         "DEV_SIMULATORS": False,
@@ -66,6 +69,7 @@ def defaults(instance_path: str) -> dict:
         "BROADCAST_DAILY_CAP": 2,  # routine notices a person a day (the excess waits a day)
         "BROADCAST_APPROVAL_THRESHOLD": 500,  # more recipients than this need a second person's approval
         "BROADCAST_MAX_HOURS": 6,  # a broadcast that would take longer to send is blocked
+        "QUESTION_SLA_DAYS": 3,  # working days an expert's answer may take (hotline.workdays)
         "SMS_MAX_ATTEMPTS": 5,
         "PASSWORD_HASH_METHOD": "scrypt",
         "LOGIN_MAX_FAILURES": 5,

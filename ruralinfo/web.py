@@ -10,6 +10,7 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import IntegerConverter
 
 from ruralinfo.accounts import phones, roles
 from ruralinfo.extensions import db, login_manager
@@ -17,6 +18,29 @@ from ruralinfo.liaison import rules
 from ruralinfo.timeutil import to_local
 
 bp = Blueprint("home", __name__)
+DB_INT_MAX = 2**31 - 1  # the largest id the database holds: a larger number names nothing
+MAX_PAGE = 10_000  # a larger page is no page anyone reads (and its offset too large for the database)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a number too large for the database's ids is no match
+    (a 404), not an overflow deep in a query."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def int_arg(values, name: str, default: int | None = None) -> int | None:
+    """An id from the query or a form (``request.args``/``request.form``): ``default`` when
+    it is missing, not a number, or too large for the database."""
+    value = values.get(name, type=int)
+    return value if value is not None and 0 <= value <= DB_INT_MAX else default
+
+
+def page_arg() -> int:
+    """The ``page`` query argument, from 1 to ``MAX_PAGE``."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
 @bp.get("/")
@@ -34,6 +58,8 @@ def home_for(user) -> str:
         return url_for("bureau.index")
     if user.has_role(roles.LIAISON):
         return url_for("liaison.index")
+    if user.has_role(roles.EXPERT) and "hotline.index" in current_app.view_functions:
+        return url_for("hotline.index")
     if user.has_role(roles.FARMER) and "mailbox.inbox" in current_app.view_functions:
         return url_for("mailbox.inbox")
     return url_for("home.index_public")

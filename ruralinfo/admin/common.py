@@ -1,10 +1,11 @@
 """Small helpers shared by the admin view's modules."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request
+from flask import abort, current_app, flash, redirect
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ruralinfo import web
 from ruralinfo.extensions import db
 
 PER_PAGE = 25
@@ -27,7 +28,7 @@ def default_township() -> str:
 
 
 def page_arg() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return web.page_arg()
 
 
 def paginate(stmt, per_page: int = PER_PAGE):

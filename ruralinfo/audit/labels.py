@@ -16,6 +16,9 @@ ACTIONS = {
     "logout": _l("Logged out (every session ended)"),
     "dev.phone.drive": _l("Used a simulated phone (acting as its owner)"),
     "dev.phone.send": _l("Sent a text from a simulated phone"),
+    "dev.call.drive": _l("Used the call simulator (acting as its caller)"),
+    "dev.call.start": _l("Called the hotline from the call simulator"),
+    "dev.call.record": _l("Left a recording from the call simulator"),
     "login.locked": _l("Account locked after wrong passwords"),
     "login.code_sent": _l("Log-in code sent"),
     "login.code_issued": _l("Log-in code sent by the liaison point in person"),
@@ -143,6 +146,9 @@ FIELDS = {
     "urgent": _l("urgent"), "reply_options": _l("answers offered"),
     "recipients": _l("recipients"), "texts": _l("texts"), "choice": _l("answer no."), "free": _l("free answer"),
     "reminder": _l("reminder no."), "phones": _l("phone numbers"), "prefix": _l("beginning"),
+    "previous": _l("previous version"), "removed": _l("removed"), "changed": _l("changed"),
+    "draft": _l("draft no."), "rating": _l("rating"),
+    "call": _l("call no."), "recording": _l("recording no."),
 }
 # Coded values, by the field they are stored under. Names, numbers, phone numbers and
 # region codes are data and are shown as they are.

@@ -277,11 +277,11 @@ def send(broadcast_id: int) -> None:
     broadcast done when nothing is left."""
     ends = time.monotonic() + JOB_SECONDS
     try:
-        sending.run(broadcast_id, until=ends)
+        handed = sending.run(broadcast_id, until=ends)
     except rate.RateUnavailable as err:
         log.warning("broadcast %s waits: %s; the sweep takes it up again", broadcast_id, err)
         return
-    if time.monotonic() >= ends:  # out of time, not out of work: the next job goes on
+    if handed and time.monotonic() >= ends:  # out of time, not out of work: the next job goes on
         db.session.commit()
         start(broadcast_id)
         return

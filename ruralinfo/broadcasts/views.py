@@ -19,7 +19,7 @@ from ruralinfo.broadcasts.models import PENDING_APPROVAL, Broadcast, Template
 from ruralinfo.broadcasts.pickers import choices
 from ruralinfo.extensions import db
 from ruralinfo.timeutil import local_today
-from ruralinfo.web import guard_area
+from ruralinfo.web import guard_area, int_arg, page_arg
 
 bp = Blueprint("bureau_broadcasts", __name__)
 guard_area(bp, (*roles.BUREAU, roles.ADMIN))  # an administrator sees all a clerk sees
@@ -30,7 +30,7 @@ STEPS = ("approve", "pause", "resume", "cancel", "retry")
 
 @bp.get("/")
 def index():
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     shown = db.session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).offset((page - 1) * PAGE)
                                .limit(PAGE + 1)).all()
     waiting = db.session.scalars(select(Broadcast).where(Broadcast.status == PENDING_APPROVAL)
@@ -45,8 +45,8 @@ def new():
     """The compose form, empty or filled from a template (``?template=ID``) or from an
     earlier broadcast (``?copy=ID``)."""
     filled = {"topic": "general"}
-    template = db.session.get(Template, request.args.get("template", type=int) or 0)
-    earlier = db.session.get(Broadcast, request.args.get("copy", type=int) or 0)
+    template = db.session.get(Template, int_arg(request.args, "template", 0))
+    earlier = db.session.get(Broadcast, int_arg(request.args, "copy", 0))
     if template is not None and template.active:
         filled = {"body": template.body, "body_en": template.body_en, "topic": template.topic.key,
                   "urgent": template.urgent, "reply_options": "\n".join(template.reply_options)}

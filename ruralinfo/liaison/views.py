@@ -14,7 +14,7 @@ from ruralinfo.extensions import db
 from ruralinfo.liaison import services
 from ruralinfo.liaison.forms import FarmerForm, ImportForm, RegisterForm
 from ruralinfo.liaison.models import PENDING, RUNNING, ImportBatch
-from ruralinfo.web import add_errors, flash_errors, guard_area
+from ruralinfo.web import add_errors, flash_errors, guard_area, int_arg, page_arg
 
 bp = Blueprint("liaison", __name__)
 guard_area(bp, (roles.LIAISON,))
@@ -66,7 +66,7 @@ def _show_errors(form: FarmerForm, errors: dict[str, str]) -> None:
 @bp.get("/")
 def index():
     search = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     stmt = accounts.farmers(g.scope, search=search)
     pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
     return render_template("liaison/index.html", point=g.point, pagination=pagination, search=search,
@@ -94,7 +94,7 @@ def check():
     """Live checks while the form is filled in: one field at a time, by POST so
     that an ID number never appears in a URL or an access log."""
     field, value = request.form.get("field", ""), request.form.get("value", "")
-    user = accounts.farmer_in_scope(request.form.get("user_id", type=int) or 0, g.scope)
+    user = accounts.farmer_in_scope(int_arg(request.form, "user_id", 0), g.scope)
     cleaners = {"id_number": accounts.clean_id_number, "phone": accounts.clean_phone}
     if field not in cleaners:
         abort(400)

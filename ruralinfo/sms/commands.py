@@ -39,6 +39,8 @@ class Command:
 class Registry:
     commands: list[Command] = field(default_factory=list)
     fallback: Callable[[Inbound, str], str | None] | None = None
+    # For texts from numbers with no account: (phone, text) -> (command name, reply), or None to pass.
+    strangers: list[Callable[[str, str], tuple[str, str | None] | None]] = field(default_factory=list)
 
     def register(self, *keywords: str, handler, name: str | None = None, exact: bool = False,
                  summary=None, numbered: bool = False) -> None:
@@ -86,6 +88,23 @@ def register(*keywords: str, handler, name: str | None = None, exact: bool = Fal
 def register_fallback(handler) -> None:
     """What to do with a registered farmer's text that matches no command."""
     registry.fallback = handler
+
+
+def register_stranger(handler) -> None:
+    """What a text from a number with no account may still do (a caller who is not
+    registered rating the answer to their question): ``handler(phone, text)`` returns
+    (command name, reply), or None to leave the text to the usual answer."""
+    if handler not in registry.strangers:
+        registry.strangers.append(handler)
+
+
+def from_stranger(phone: str, text: str) -> tuple[str, str | None] | None:
+    """The first registered stranger handler's (command, reply) for this text, or None."""
+    for handler in registry.strangers:
+        handled = handler(phone, text)
+        if handled is not None:
+            return handled
+    return None
 
 
 def dispatch(inbound: Inbound) -> tuple[str, str | None]:

@@ -220,7 +220,8 @@ def _run(message: InboundMessage) -> tuple[str, str | None]:
     """Run the command (the handlers write with ``commit=False``): (command, reply)."""
     user = message.user  # loaded with the message when it was stored
     if user is None:
-        return UNKNOWN_SENDER, _unknown_sender(message)
+        return commands.from_stranger(message.from_phone, parsing.normalize(message.body)) or (
+            UNKNOWN_SENDER, _unknown_sender(message))
     if not user.active:
         return INACTIVE_SENDER, _inactive_sender(message, user)
     with force_locale(user.language or "zh"):

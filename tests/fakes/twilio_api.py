@@ -5,6 +5,8 @@ Served on 127.0.0.1 (a free port, a thread) it answers what the client sends:
     POST /2010-04-01/Accounts/{sid}/Messages.json        create (201, status queued/accepted)
     GET  /2010-04-01/Accounts/{sid}/Messages.json        list, newest first (To, From, paging)
     GET  /2010-04-01/Accounts/{sid}/Messages/{SM…}.json  fetch
+    POST /2010-04-01/Accounts/{sid}/Calls.json           create a call (201, status queued; see "Calls")
+    GET  /2010-04-01/Accounts/{sid}/Recordings/{RE…}.mp3 a recording's sound (see "Recordings")
 
 with HTTP basic auth checked against the account. Every created message is kept
 in ``messages`` (Twilio's JSON plus ``status_callback``). The next create can be
@@ -28,6 +30,9 @@ from werkzeug.wrappers import Request, Response
 
 API = "/2010-04-01/Accounts/{account}/Messages"
 MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages(?:/(?P<sid>SM\w+))?\.json$")
+CALLS = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Calls\.json$")
+RECORDINGS = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Recordings/(?P<sid>RE\w+)\.(?:mp3|wav)$")
+MEDIA = re.compile(r"^/media/(?P<sid>RE\w+)\.(?:mp3|wav)$")  # the recordings' media store
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -52,6 +57,8 @@ class FakeTwilio:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.messages: list[dict] = []
+        self.calls: list[dict] = []                  # created calls (Twilio's JSON plus url, status_callback)
+        self.recordings: dict[str, bytes] = {}       # RE… → the sound (see "Recordings")
         self.requests: list[tuple[str, str]] = []   # (method, path) of every request received
         self.on_create = None                        # called with the record before answering
         self._faults: list[tuple] = []
@@ -105,6 +112,10 @@ class FakeTwilio:
     @Request.application
     def wsgi(self, request: Request) -> Response:
         self.requests.append((request.method, request.path))
+        if CALLS.match(request.path):
+            return self._calls(request, CALLS.match(request.path)["account"])
+        if RECORDINGS.match(request.path) or MEDIA.match(request.path):
+            return self._recording(request)
         match = MESSAGES.match(request.path)
         if match is None:
             return _error(404, 20404, "The requested resource was not found")
@@ -188,3 +199,76 @@ class FakeTwilio:
 
     def _json(self, record: dict, status: int = 200) -> Response:
         return Response(json.dumps(self._public(record)), status=status, mimetype="application/json")
+
+    # --- Calls (the expert's call-back) ------------------------------------------------
+    # Only create: what the call-back needs. fail_next / hang_next apply to the next
+    # create, call or message alike.
+
+    def _calls(self, request: Request, account: str) -> Response:
+        if not self._authorized(request, account):
+            return _error(401, 20003, "Authenticate")
+        if request.method != "POST":
+            return _error(405, 20004, "Method not allowed")
+        form = request.form
+        with self._lock:
+            fault = self._faults.pop(0) if self._faults else None
+        if fault and fault[0] == "fail":
+            _, status, code, message = fault
+            return _error(status, code, message or f"The 'To' number {form.get('To', '')} is not a valid phone number.")
+        for name, code, message in (("To", 21201, "No 'To' number is specified"),
+                                    ("From", 21213, "No 'From' number is specified")):
+            if not form.get(name):
+                return _error(400, code, message)
+        if not (form.get("Url") or form.get("Twiml")):
+            return _error(400, 21205, "Url parameter is required")
+        record = self._call_record(form)
+        if fault and fault[0] == "hang":
+            self._release.wait(fault[1])
+        return Response(json.dumps({k: v for k, v in record.items() if k not in ("url", "status_callback")}),
+                        status=201, mimetype="application/json")
+
+    def _call_record(self, form) -> dict:
+        now = _rfc2822(datetime.now(UTC))
+        sid = "CA" + uuid.uuid4().hex
+        base = f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}"
+        record = {
+            "account_sid": self.account_sid, "annotation": None, "answered_by": None, "api_version": "2010-04-01",
+            "caller_name": None, "date_created": now, "date_updated": now, "direction": "outbound-api",
+            "duration": None, "end_time": None, "forwarded_from": None, "from": form["From"],
+            "from_formatted": form["From"], "group_sid": None, "parent_call_sid": None, "phone_number_sid": None,
+            "price": None, "price_unit": "USD", "sid": sid, "start_time": None, "status": "queued",
+            "subresource_uris": {"recordings": f"{base}/Recordings.json"}, "to": form["To"],
+            "to_formatted": form["To"], "trunk_sid": None, "uri": f"{base}.json", "queue_time": "0",
+            "url": form.get("Url"), "status_callback": form.get("StatusCallback"),
+        }
+        with self._lock:
+            self.calls.append(record)
+        return record
+
+    # --- Recordings (the expert console plays them through the app) ----------------------
+    # Like Twilio, GET …/Recordings/{RE…}.mp3 with basic auth answers with a redirect to
+    # the media store (here /media/{RE…}.mp3 on "localhost", another host), whose signed
+    # link refuses a request that also carries an Authorization header.
+
+    def add_recording(self, data: bytes, sid: str | None = None) -> str:
+        """Keep a recording; returns its RecordingUrl as Twilio sends it (no extension)."""
+        sid = sid or "RE" + uuid.uuid4().hex
+        self.recordings[sid] = data
+        return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Recordings/{sid}"
+
+    def _recording(self, request: Request) -> Response:
+        if request.method != "GET":
+            return _error(405, 20004, "Method not allowed")
+        media = MEDIA.match(request.path)
+        if media is not None:
+            if "Authorization" in request.headers or request.args.get("Signature") != media["sid"][::-1]:
+                return _error(400, 20001, "Only one auth mechanism allowed")
+            data = self.recordings.get(media["sid"])
+            return Response(data, mimetype="audio/mpeg") if data is not None else _error(404, 20404, "Not found")
+        match = RECORDINGS.match(request.path)
+        if not self._authorized(request, match["account"]):
+            return _error(401, 20003, "Authenticate")
+        if match["sid"] not in self.recordings:
+            return _error(404, 20404, "The requested resource was not found")
+        location = f"http://localhost:{self.port}/media/{match['sid']}.mp3?Signature={match['sid'][::-1]}"
+        return Response("", status=302, headers={"Location": location})

@@ -57,3 +57,55 @@ def test_silence_repeats_the_menu_twice_then_says_goodbye(app):
     assert second.action == MENU and second.silences == 2
     last = menu.press(tree, tree.root_id, None, "en", silences=second.silences)
     assert last.action == menu.HANG_UP and "goodbye" in last.say[0]
+
+
+def test_a_spoken_title_or_number_names_a_key_of_the_menu(app):
+    tree = menu.published()
+    root = tree.root_id
+    assert menu.spoken_key(tree, root, "种植业", "zh") == "1"
+    assert menu.spoken_key(tree, root, "我想问一下水产的事。", "zh") == "3"
+    assert menu.spoken_key(tree, root, "人工", "zh") == "0"  # part of 人工服务
+    assert menu.spoken_key(tree, root, "Fisheries", "en") == "3"
+    assert menu.spoken_key(tree, root, "三", "zh") == "3" and menu.spoken_key(tree, root, "six", "en") == "6"
+    assert menu.spoken_key(tree, root, "七", "zh") is None  # no 7 here
+    assert menu.spoken_key(tree, root, "今天天气怎么样", "zh") is None
+    assert menu.spoken_key(tree, root, "  ", "zh") is None
+    crops = tree.node(root).children["1"]
+    assert menu.spoken_key(tree, crops, "留言提问", "zh") == "2"
+    assert menu.spoken_digit("Two.") == "2" and menu.spoken_digit("种植业") is None
+
+
+def test_the_speech_hints_are_the_menus_titles_in_the_callers_language_the_person_last(app):
+    tree = menu.published()
+    assert menu.hints(tree, tree.root_id, "zh") == ["种植业", "畜牧兽医", "水产", "供求与价格", "农资打假投诉",
+                                                    "政策法规", "留言", "人工服务"]
+    assert menu.hints(tree, tree.root_id, "en")[0] == "Crops"
+
+
+def test_a_call_keeps_the_version_it_started_on_and_a_draft_is_never_heard(app):
+    from hotline.models import DRAFT, MenuNode, MenuVersion
+    from ruralinfo.extensions import db
+
+    tree = menu.published()
+    assert menu.of_version(tree.version_id) is tree
+    assert menu.of_version(None) is tree and menu.of_version(987654) is tree
+    draft = MenuVersion(status=DRAFT)
+    MenuNode(version=draft, key="", title_zh="草稿", action=MENU)
+    db.session.add(draft)
+    db.session.commit()
+    try:
+        assert menu.of_version(draft.id) is tree
+    finally:
+        db.session.delete(draft)
+        db.session.commit()
+
+
+def test_a_recording_is_played_for_chinese_callers_and_the_text_said_to_english_ones(app):
+    tree = menu.published()
+    root = tree.node(tree.root_id)
+    recorded = menu.Tree(tree.version_id, tree.root_id, {**tree.nodes, root.id: menu.Node(
+        root.id, None, "", root.titles, root.prompts, root.texts, MENU, "", "0" * 32 + ".mp3", root.children)})
+    chinese = menu.enter(recorded, "zh").say[0]
+    assert isinstance(chinese, menu.Recorded) and chinese.recording == "0" * 32 + ".mp3" and "种植业" in chinese
+    english = menu.enter(recorded, "en").say[0]
+    assert not isinstance(english, menu.Recorded) and "Crops" in english

@@ -87,3 +87,36 @@ def test_a_digit_answers_whatever_was_asked_last(app, make_point, make_staff, ma
     text_in(farmer.phone, "1")
     assert db.session.get(Question, second.id).rating == SATISFIED
     assert db.session.scalar(select(Reply.choice).where(Reply.broadcast_id == signup.id)) == 2
+
+
+def test_a_digit_after_a_reminder_answers_the_sign_up(app, make_point, make_staff, make_farmer, monkeypatch, text_in):
+    """The sign-up was made before the answer, but its reminder came after: the digit is the sign-up's."""
+    from ruralinfo.broadcasts import replies
+    from ruralinfo.broadcasts import services as broadcasts
+    from ruralinfo.broadcasts.models import Reply
+    from tests.ruralinfo.broadcasts.test_replies import send_signup
+
+    app.config.update(QUIET_HOURS="", SMS_RATE=100_000, BROADCAST_APPROVAL_THRESHOLD=100)
+    monkeypatch.setattr(broadcasts, "start", broadcasts.send)
+    county = {"clerk": make_staff(roles.STAFF, name="王晓燕"), "point": make_point()}
+    farmer = make_farmer(name="吴美玲", groups=("葡萄",))
+    signup = send_signup(county)
+    question = _answered(farmer, make_staff(roles.EXPERT, name="孙丽华"))
+    replies.remind(signup, actor=county["clerk"])
+    text_in(farmer.phone, "2")
+    assert db.session.get(Question, question.id).rating is None
+    assert db.session.scalar(select(Reply.choice).where(Reply.broadcast_id == signup.id)) == 2
+
+
+def test_a_caller_with_no_account_rates_the_answer_by_sms(app, make_staff, text_in):
+    app.config.update(QUIET_HOURS="")
+    question = services.ask(topic="general", channel="voice", text="（录音）", phone="+8613900002222")
+    expert = make_staff(roles.EXPERT, name="孙丽华")
+    services.claim(question.id, expert)
+    services.answer(question.id, expert, "长" * 800)  # a long answer: in several texts of at most six segments
+    from ruralinfo.sms.models import OutboundMessage
+    parts = db.session.scalars(select(OutboundMessage).where(OutboundMessage.cause == f"question:{question.id}")).all()
+    assert len(parts) >= 2 and all(part.segments <= app.config["SMS_MAX_SEGMENTS"] for part in parts)
+    assert sum(part.body.count("长") for part in parts) == 800
+    _response, reply = text_in("+8613900002222", "1")
+    assert db.session.get(Question, question.id).rating == SATISFIED and str(question.id) in reply

@@ -20,7 +20,13 @@ AREAS = {
     "/bureau": {roles.STAFF, roles.APPROVER, roles.ADMIN},  # an administrator sees all a clerk sees
     "/mailbox": {roles.FARMER},
     "/dev": set(roles.STAFF_ROLES),
+    "/hotline": {roles.EXPERT, roles.ADMIN, roles.STAFF, roles.APPROVER},
 }
+# Roles that may look at an area but not act in it: their POSTs are refused.
+READ_ONLY = {"/hotline": {roles.STAFF, roles.APPROVER}}  # the bureau reads the expert console
+# Pages that check the object rather than the role (a farmer hears a spoken letter's recording
+# there): whoever may not have it is told there is none.
+NOT_FOUND_FOR_OTHERS = {"/hotline/recordings/1"}
 WHO = ["anonymous", roles.FARMER, roles.LIAISON, roles.EXPERT, roles.STAFF, roles.APPROVER, roles.ADMIN]
 
 
@@ -65,6 +71,10 @@ def test_every_area_refuses_every_role_that_must_not_see_it(app, client, person,
             response = client.open(url, method=method)
             if who == "anonymous":
                 assert response.status_code == 302 and "/login" in response.headers["Location"], (method, url)
+            elif url in NOT_FOUND_FOR_OTHERS and who not in allowed:
+                assert response.status_code == 404, (who, method, url, response.status_code)
+            elif who in READ_ONLY.get(prefix, ()) and method == "POST":
+                assert response.status_code == 403, (who, method, url, response.status_code)
             elif who in allowed:
                 assert response.status_code != 403, (who, method, url)
             else:

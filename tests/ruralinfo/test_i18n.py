@@ -220,6 +220,18 @@ def world(app, make_point, make_staff, make_farmer, monkeypatch):
     assert response.status_code == 302, response.get_data(as_text=True)
     w.batch = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())).first()
     assert w.batch.rejected == 2 and "第3行：" in w.batch.report
+
+    # the hotline: a question answered and published by an expert (the pointless liaison is one), another held
+    from hotline import answers as hotline_answers
+    from hotline import services as hotline
+
+    w.question = hotline.ask(topic="crops", channel="sms", text="水稻叶子发黄怎么办", user=w.farmer)
+    hotline.claim(w.question.id, w.pointless)
+    hotline.answer(w.question.id, w.pointless, "多半缺氮，每亩追施尿素5公斤。")
+    w.published = hotline_answers.publish(w.question.id, w.pointless, topic="crops", question_zh="水稻叶子发黄怎么办",
+                                          answer_zh="多半缺氮，每亩追施尿素5公斤。")
+    w.held = hotline.ask(topic="livestock", channel="web", text="猪不吃食怎么办", user=w.farmer)
+    hotline.claim(w.held.id, w.pointless)
     return w
 
 
@@ -249,7 +261,9 @@ def _url_value(world: World, name: str, rule: str) -> str:
               "post_id": world.post.id, "number": world.farmer.phone,
               "point_id": world.point.id, "group_id": world.group.id, "batch_id": world.batch.id, "code": "330282",
               "product_id": _potato().id, "word_id": _potato().words[0].id,
-              "topic_id": _first_id("broadcast_topics"), "broadcast_id": world.broadcast.id, "ext": "csv", "template_id": _first_id("broadcast_templates")}
+              "topic_id": _first_id("broadcast_topics"), "broadcast_id": world.broadcast.id, "ext": "csv", "template_id": _first_id("broadcast_templates"),
+              "question_id": world.question.id, "answer_id": world.published.id, "recording_id": 0,
+              "node_id": _first_id("hotline_menu_nodes"), "version_id": _first_id("hotline_menu_versions")}
     if name not in values:
         raise AssertionError(f"test_i18n does not know how to fill <{name}> of {rule}: add it to _url_value")
     return str(values[name])
@@ -301,6 +315,11 @@ def pages(app, world: World) -> list[tuple[str, str]]:
     found += [("farmer", url) for url in _get_rules(app, world, "/mailbox") + ["/mailbox/write?name=张"]]
     market = _get_rules(app, world, "/market") + ["/market/?q=tudou", "/market/?kind=sell", "/market/?q=td"]
     found += [(who, url) for who in ("anonymous", "farmer") for url in market]
+    console = [url for url in _get_rules(app, world, "/hotline") if not url.startswith("/hotline/recordings/")]
+    found += [("pointless", url) for url in console + [f"/hotline/questions/{world.held.id}", "/hotline/?topic=crops"]]
+    found += [("staff", url) for url in console]  # the bureau reads the console
+    answers = _get_rules(app, world, "/answers") + ["/answers/?q=水稻", "/answers/?topic=livestock"]
+    found += [(who, url) for who in ("anonymous", "farmer") for url in answers]
     return found
 
 
