@@ -17,3 +17,6 @@ def init_app(app) -> None:
     app.register_blueprint(callback_views.bp)  # /twilio/voice/callback…: an expert rings a farmer back
     dev_call.init_app(app)  # /dev/call: only where the phone simulator is (DEBUG or DEV_SIMULATORS, outbox)
     sms_commands.register()
+    from hotline import topics
+    from ruralinfo.audit import labels
+    labels.VALUES.setdefault("topic", {}).update(topics.TOPICS)  # the audit log names a question's topic

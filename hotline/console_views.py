@@ -13,9 +13,10 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from hotline import answers, queue, recordings, services, topics
+from hotline import answers, followups, queue, recordings, services, topics
 from hotline.forms import AnswerForm, PublishForm, TransferForm
 from hotline.models import ANSWERED, CLAIMED, WAITING, Question
+from mailbox import services as mailbox_services
 from ruralinfo.extensions import db, login_manager
 from ruralinfo.web import int_arg, page_arg
 
@@ -60,7 +61,22 @@ def index():
     return render_template("hotline/queue.html", topic=topic, counts=queue.waiting_counts(),
                            mine=queue.mine(current_user, topic), pagination=pagination,
                            held=queue.held_by_others(current_user, topic),
-                           answered=queue.recently_answered(topic, limit=10))
+                           answered=queue.recently_answered(topic, limit=10),
+                           letters=followups.to_expert(current_user))
+
+
+@bp.post("/letters/<int:letter_id>/reply")
+def reply_letter(letter_id: int):
+    """The expert answers a farmer's letter (a reply to an answer) from the console."""
+    try:
+        followups.reply(letter_id, current_user, request.form.get("body", ""))
+    except mailbox_services.LetterNotFound:
+        abort(404)
+    except mailbox_services.MailboxError as refused:
+        flash(" ".join(str(message) for message in refused.errors.values()), "error")
+        return redirect(url_for(".index", _anchor=f"letter-{letter_id}"))
+    flash(_l("Your answer is sent to the farmer."), "success")
+    return redirect(url_for(".index"))
 
 
 def _question_or_404(question_id: int) -> Question:

@@ -50,7 +50,7 @@ class TransferForm(WithTopics):
 class PublishForm(WithTopics):
     """An answer for everyone: the question rewritten (no names, no numbers), the answer."""
 
-    topic = _topic_field(_l("Topic"))
+    topic = _topic_field(_l("Question topic"))
     question_zh = TextAreaField(_l("Question, in Chinese, as everyone should read it"),
                                 validators=[DataRequired(), Length(max=MAX_PUBLISHED_QUESTION)], filters=[printable],
                                 render_kw={"rows": 2, "maxlength": MAX_PUBLISHED_QUESTION})

@@ -228,7 +228,7 @@ def _percent(share: float | None) -> str:
 
 
 def export_header() -> list[str]:
-    return [_("Table"), _("Row"), _("Received"), _("Answered"), _("Answered in time"), _("Reply rate (%)"),
+    return [_("Table"), _("Row"), _("Questions received"), _("Answered"), _("Answered in time"), _("Reply rate (%)"),
             _("Answered late"), _("Overdue"), _("Waiting"), _("Average hours to answer"), _("Rated"),
             _("Satisfied"), _("Satisfaction (%)"), _("Calls")]
 
@@ -246,7 +246,7 @@ def export_rows(result: Summary) -> list[list]:
     (An expert's rate is their answers in time over their answers.)"""
     rows = [[_("All questions"), f"{result.period.first.isoformat()} – {result.period.last.isoformat()}",
              *_figure_cells(result.total)]]
-    rows += [[_("Topic"), topics.label(code), *_figure_cells(figures)] for code, figures in result.by_topic]
+    rows += [[_("Question topic"), topics.label(code), *_figure_cells(figures)] for code, figures in result.by_topic]
     rows += [[_("Expert"), user.name, *_figure_cells(figures, per_expert=True)] for user, figures in result.by_expert]
     blank = [""] * 11
     for outcome, inbound, back in result.calls:

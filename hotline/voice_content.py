@@ -155,11 +155,21 @@ def letter_heard(letter: Letter) -> list[str]:
         letter.read_at = now_utc()
     said = _("Letter from %(sender)s, %(date)s: %(body)s", sender=mailbox.sender_label(letter),
              date=format_date(to_local(letter.created_at).date(), "long"), body=letter.body)
-    return [said, letter_options()]
+    return [said, letter_options(answerable(letter))]
 
 
-def letter_options() -> str:
-    """What to press after a letter."""
+def answerable(letter: Letter) -> bool:
+    """Whether a spoken answer to ``letter`` reaches someone: its sender, its liaison point,
+    or (for a notice from the bureau) the farmer's own point."""
+    user = letter.recipient
+    return bool(letter.sender_id or letter.sender_point_id
+                or (user is not None and mailbox.point_of_farmer(user) is not None))
+
+
+def letter_options(can_answer: bool = True) -> str:
+    """What to press after a letter (2 only where an answer reaches someone)."""
+    if not can_answer:
+        return _("For the next letter press 1, to hear it again press star, to go back press hash.")
     return _("For the next letter press 1, to answer this letter by voice press 2, to hear it again press star, "
              "to go back press hash.")
 

@@ -240,6 +240,9 @@ def _choose_letter(call: Call, tree: menu.Tree, ids: list[int], key: str) -> Tur
     if call.user is None or not ids or key not in ("1", "2"):
         return None
     if key == "2":
+        letter = content.letter(ids[0], call.user)
+        if letter is None or not content.answerable(letter):
+            return None
         return Turn(call.language, [_("After the beep, say your answer to this letter. Press the hash key when "
                                       "you are done.")], RECORD, at=f"{REPLY}.{ids[0]}", recording=f"{REPLY}.{ids[0]}")
     return next_letter(call, tree, ids[0], [])

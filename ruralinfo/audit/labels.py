@@ -147,7 +147,7 @@ FIELDS = {
     "recipients": _l("recipients"), "texts": _l("texts"), "choice": _l("answer no."), "free": _l("free answer"),
     "reminder": _l("reminder no."), "phones": _l("phone numbers"), "prefix": _l("beginning"),
     "previous": _l("previous version"), "removed": _l("removed"), "changed": _l("changed"),
-    "draft": _l("draft no."), "rating": _l("rating"),
+    "draft": _l("draft no."), "rating": _l("rating"), "question": _l("question no."),
     "call": _l("call no."), "recording": _l("recording no."),
 }
 # Coded values, by the field they are stored under. Names, numbers, phone numbers and

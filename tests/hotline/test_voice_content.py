@@ -313,3 +313,14 @@ def test_information_is_read_and_a_recording_played_for_chinese_callers(app, cli
     assert walker.last[0].verb == "Say" and walker.said[0] == "周五打疫苗。"
     english = CallWalker(client, phone=_english(make_farmer(name="Ann")).phone).dial_in().press("1")
     assert english.said[0] == "Frost tonight." and not [item for item in english.heard if item.verb == "Play"]
+
+
+def test_a_notice_with_nobody_to_answer_it_offers_no_spoken_answer(app, client, make_farmer):
+    """A bureau notice to a farmer whose village has no liaison point: a spoken answer would
+    reach nobody, so 2 is not offered (and is a wrong key)."""
+    farmer = _english(make_farmer(name="Zhao Yun"))
+    _bureau_letter(farmer, "明晨有霜冻，请注意茶园防冻。")
+    walker = CallWalker(client, phone=farmer.phone).dial_in().press("4").press("3")
+    assert "press 2" not in walker.said[-1]
+    walker.press("2")
+    assert walker.waiting_for != "Record" and walker.said[0] == "Sorry, that key is not in this menu."
