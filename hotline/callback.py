@@ -61,8 +61,10 @@ def available() -> bool:
 
 
 def caller_id() -> str:
-    """The number the expert and the farmer see: the hotline's (or Twilio's sender)."""
-    return current_app.config.get("HOTLINE_NUMBER") or current_app.config.get("TWILIO_FROM") or ""
+    """The number the expert and the farmer see: the hotline's when it is a full number
+    (+…: Twilio calls only from a number of the account), else Twilio's sender."""
+    hotline, sender = current_app.config.get("HOTLINE_NUMBER") or "", current_app.config.get("TWILIO_FROM") or ""
+    return hotline if hotline.startswith("+") or not sender.startswith("+") else sender
 
 
 def _url(path: str, call: Call | None = None) -> str:

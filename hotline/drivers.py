@@ -36,6 +36,7 @@ class Turn:
     at: str = ""
     hints: list[str] = field(default_factory=list)  # GATHER: words a caller may say instead of a key
     numbers: list[str] = field(default_factory=list)  # DIAL: the phones rung together
+    caller_id: str = ""  # DIAL: the number the caller dialled (shown when the hotline's is no full number)
     recording: str = ""  # RECORD: what the recording is for, handed to the recording callback
     max_length: int = 120  # RECORD: seconds at most
 

@@ -18,7 +18,8 @@ Voices and languages (checked against Twilio's documentation):
   next verb — a ``<Redirect>`` here) and a ``recordingStatusCallback`` once the file is
   ready. Its built-in transcription is not for Mandarin, so it is not asked for.
 - ``<Dial>`` rings up to 10 ``<Number>``s at once, the first to answer takes the call;
-  ``callerId`` must be a number of the account (``HOTLINE_NUMBER``).
+  ``callerId`` must be a number of the account: ``HOTLINE_NUMBER`` when it is a full
+  number (+…), else the number the farmer dialled (a short 12316 is no caller ID).
 """
 from __future__ import annotations
 
@@ -73,7 +74,8 @@ class TwilioDriver:
             response.redirect(self._url("voice.recording", turn), method="POST")  # nothing recorded
         elif turn.then == DIAL:
             self._speak(response, turn)
-            dial = Dial(caller_id=self.caller_id or None, timeout=DIAL_TIMEOUT, action=self._url("voice.dial", turn),
+            shown = self.caller_id if self.caller_id.startswith("+") else (turn.caller_id or self.caller_id)
+            dial = Dial(caller_id=shown or None, timeout=DIAL_TIMEOUT, action=self._url("voice.dial", turn),
                         method="POST")
             for number in turn.numbers[:MAX_NUMBERS]:
                 dial.number(number)

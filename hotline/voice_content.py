@@ -45,11 +45,15 @@ def greeting(user: User | None, hotline: str) -> str:
 # --- notices ---------------------------------------------------------------------------------
 
 def notices(user: User | None, language: str) -> list[str]:
-    """The latest notices for the caller, newest first: the broadcasts sent to a registered
-    farmer (filed in their mailbox), else the latest county-wide ones."""
+    """The latest notices for the caller's region, newest first: those sent to a registered
+    farmer (filed in their mailbox) and those sent to the whole of their village, township
+    or county — so one who registered after the frost warning hears it too; for a caller
+    with no account, those sent to the whole county."""
     said = _letters_of_bureau(user) if user is not None else []
-    if not said:
-        said = [(at, text) for at, text in _county_broadcasts(language)]
+    place = (user.region_code if user is not None else None) or current_app.config["COUNTY_CODE"]
+    heard = {text for _at, text in said}
+    said += [(at, text) for at, text in _regional_broadcasts(place, language) if text not in heard]
+    said = sorted(said, key=lambda item: item[0], reverse=True)[:NOTICES]
     if not said:
         return [_("There are no notices now.")]
     return [_("Notice of %(date)s: %(text)s", date=format_date(to_local(at).date(), "long"), text=text)
@@ -64,16 +68,16 @@ def _letters_of_bureau(user: User) -> list[tuple]:
     return [(row.created_at, row.body) for row in rows]
 
 
-def _county_broadcasts(language: str) -> list[tuple]:
-    """Sent broadcasts whose audience is the whole county (or more), none left out."""
-    county = current_app.config["COUNTY_CODE"]
+def _regional_broadcasts(place: str, language: str) -> list[tuple]:
+    """Sent broadcasts to a region that holds ``place`` (a village, township or county code),
+    nobody left out: everyone living there was meant to have them."""
     found = []
     for broadcast in db.session.scalars(select(Broadcast).where(Broadcast.status.in_((SENDING, DONE)))
                                         .order_by(Broadcast.id.desc()).limit(RECENT_BROADCASTS)):
         audience = broadcast.audience or {}
         regions = (audience.get("include") or {}).get("regions") or []
         left_out = any((audience.get("exclude") or {}).values())
-        if not left_out and any(county.startswith(code) for code in regions):
+        if not left_out and any(place.startswith(code) for code in regions):
             reads = texts.language_of(broadcast, language)
             body = broadcast.body_en if reads == "en" else broadcast.body
             found.append((broadcast.planned_at or broadcast.created_at, texts.personal(body, None, None, reads)))

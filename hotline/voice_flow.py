@@ -118,7 +118,7 @@ def _connect(call: Call, tree: menu.Tree, step: menu.Step) -> Turn:
     numbers = [expert.phone for expert in roster.on_duty(topic) if expert.phone]
     if numbers:
         say = step.say + [_("Please hold: we are ringing the expert on duty.")]
-        return Turn(call.language, say, DIAL, at=topic, numbers=numbers)
+        return Turn(call.language, say, DIAL, at=topic, numbers=numbers, caller_id=call.to_phone)
     call.outcome = MISSED
     return _record_question(call, topic, step.say + [
         _("No expert is on duty for this topic now."),

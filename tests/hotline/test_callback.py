@@ -59,7 +59,7 @@ def test_the_expert_is_rung_first_through_twilio(asked, fake_twilio):
     question, expert = asked
     call = callback.call_back(question.id, expert)
     [created] = fake_twilio.calls
-    assert (created["to"], created["from"], created["status"]) == (expert.phone, "12316", "queued")
+    assert (created["to"], created["from"], created["status"]) == (expert.phone, "+15005550006", "queued")  # 12316 is no number to call from: the sender is
     assert created["url"] == f"{BASE}/twilio/voice/callback?call={call.id}"
     assert created["status_callback"] == f"{BASE}/twilio/voice/status"
     assert call.call_sid == created["sid"] and call.call_sid.startswith("CA")
@@ -106,7 +106,7 @@ def test_when_the_expert_answers_the_farmer_is_dialled_with_the_hotline_number(a
     say, dial = root.find("Say"), root.find("Dial")
     assert (say.get("voice"), say.get("language")) == ("Polly.Zhiyu", "cmn-CN")
     assert str(question.id) in say.text and "李秀英" in say.text
-    assert dial.get("callerId") == "12316" and dial.get("action") == f"{BASE}/twilio/voice/callback/done?call={call.id}"
+    assert dial.get("callerId") == "+15005550006" and dial.get("action") == f"{BASE}/twilio/voice/callback/done?call={call.id}"
     assert dial.find("Number").text == "+8613800138000"
     db.session.expire_all()
     assert db.session.get(Call, call.id).status == "in-progress"

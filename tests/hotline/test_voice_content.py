@@ -324,3 +324,15 @@ def test_a_notice_with_nobody_to_answer_it_offers_no_spoken_answer(app, client, 
     assert "press 2" not in walker.said[-1]
     walker.press("2")
     assert walker.waiting_for != "Record" and walker.said[0] == "Sorry, that key is not in this menu."
+
+
+def test_a_farmer_hears_the_notices_sent_to_their_township_before_they_registered(app, client, make_farmer):
+    """Notices for the caller's region: one sent to their township (before they had an
+    account, so never filed in their mailbox) is heard; one to a township elsewhere is not."""
+    _broadcast("掌起镇：今晚有大风，请加固大棚。", regions=("330282104",))
+    _broadcast("别的镇：明天停水。", regions=("330282105",))
+    farmer = make_farmer(name="钱小红")  # 长溪村, in 330282104
+    _bureau_letter(farmer, "第1号通知：防霜冻")
+    walker = CallWalker(client, phone=farmer.phone).dial_in().press("4").press("2")
+    heard = walker.text
+    assert "请加固大棚" in heard and "第1号通知" in heard and "明天停水" not in heard

@@ -190,3 +190,15 @@ def test_an_expert_no_longer_active_is_not_rung(app, client, on_duty):
     db.session.commit()
     walker = CallWalker(client).dial_in().press("3").press("3")
     assert [number.text for number in walker.waiting.verb.findall("Number")] == [second.phone]
+
+
+def test_the_experts_see_the_hotlines_full_number_or_else_the_number_dialled(app, client, on_duty):
+    """Twilio shows only a number of the account as caller ID: a short 12316 is none, so
+    the number the farmer dialled is shown; a full HOTLINE_NUMBER is shown as it is."""
+    on_duty("general", "周农技")
+    walker = CallWalker(client, to="+15005550006").dial_in().press("0")
+    assert walker.waiting.verb.get("callerId") == "+15005550006"
+    app.config["HOTLINE_NUMBER"] = "+15005550007"
+    app.extensions.pop("voice_drivers", None)  # the driver reads the configuration when it is built
+    walker = CallWalker(client, to="+15005550006").dial_in().press("0")
+    assert walker.waiting.verb.get("callerId") == "+15005550007"
