@@ -21,7 +21,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from hotline import menu, services, speech, voice_content, voice_flow
+from hotline import menu, services, speech, topics, voice_content, voice_flow
 from hotline.drivers import Driver, Turn
 from hotline.models import CONNECTED, QUESTION_LEFT, VOICE, Call, CallStep, Question, Recording
 from mailbox import services as mailbox
@@ -80,6 +80,33 @@ def dialled(driver: Driver, *, call_sid: str, n: int | None, at: str, dial_statu
         return driver.nothing()
     status = (dial_status or "").strip().lower()
     return _answer(driver, call, _number(n, call), lambda found: voice_flow.after_dial(found, at, status))
+
+
+def screen(driver: Driver, *, call_sid: str, topic: str, expert_phone: str) -> str:
+    """An expert picked up: who calls about what, in the expert's language, and 1 to take it."""
+    expert = _expert(expert_phone)
+    language = services.language_of(expert)
+    with force_locale(language):
+        label = topics.label(topic if topic in topics.TOPICS else topics.GENERAL)
+    return driver.screen(call=_clean(call_sid, 64), topic_label=label, language=language)
+
+
+def take(driver: Driver, *, call_sid: str, expert_phone: str, digits: str) -> str:
+    """The expert's key: 1 takes the call (the first to press it is the one joined; the log
+    names them); anything else ends their leg."""
+    call = _find(_clean(call_sid, 64))
+    if call is None or voice_flow.key_of(digits) != "1":
+        return driver.joined(False)
+    expert = _expert(expert_phone)
+    if expert is not None and call.expert_id is None:
+        call.expert_id = expert.id
+        db.session.commit()
+    return driver.joined(True)
+
+
+def _expert(phone: str) -> User | None:
+    number = _phone(phone)
+    return db.session.scalar(select(User).where(User.phone == number)) if number else None
 
 
 def status(*, call_sid: str, call_status: str, duration: str | int | None = None) -> bool:
@@ -201,7 +228,7 @@ def _answer(driver: Driver, call: Call, n: int, compute: Callable[[Call], Turn])
         return _stored(call_id, n) or driver.nothing()
     with force_locale(call.language):
         turn = compute(call)
-    turn.language, turn.step = call.language, n + 1
+    turn.language, turn.step, turn.call = call.language, n + 1, call.call_sid
     turn.say = [speech.for_voice_item(item, call.language) for item in turn.say]
     row.response = driver.render(turn)
     call.steps = max(call.steps or 0, n)

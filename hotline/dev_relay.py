@@ -150,10 +150,27 @@ def dialled(sid: str, phone: str, outcome: str) -> Turn:
     if not waiting.get("action"):  # no action: Twilio goes on to the verbs after the Dial
         _walk(sid, call, turn, _parse(waiting.get("rest", [])), 0)
         return turn
+    if outcome == "completed" and waiting.get("screen"):
+        _take_call(sid, call, *waiting["screen"])
     seconds = "60" if outcome == "completed" else "0"
     _post_and_walk(sid, call, turn, waiting["action"], {"DialCallStatus": outcome, "DialCallDuration": seconds,
                                                         "DialCallSid": new_sid("CA")})
     return turn
+
+
+def _take_call(sid: str, call: dict, url: str, number: str) -> None:
+    """The expert's leg as Twilio runs it: their phone requests the screening URL, then
+    presses 1 (what they hear is not the caller's: it is not shown)."""
+    if not url:
+        return
+    leg = {"CallSid": new_sid("CA"), "To": number, "Direction": "outbound-dial"}
+    document = _send(sid, call, url, leg)
+    try:
+        gather = ET.fromstring(document).find("Gather")
+    except ET.ParseError:
+        gather = None
+    if gather is not None and gather.get("action"):
+        _send(sid, call, gather.get("action"), dict(leg, Digits="1"))
 
 
 def hang_up(sid: str, phone: str) -> Turn:
@@ -281,7 +298,10 @@ def _wait(sid: str, call: dict, turn: Turn, verb: ET.Element, rest: list[ET.Elem
         turn.expect = {"kind": "record", "max_seconds": waiting["max_length"]}
     else:
         waiting["action"] = verb.get("action") or ""
-        numbers = [mask_phone((item.text or "").strip()) for item in verb if item.tag == "Number"]
+        rung = [item for item in verb if item.tag == "Number"]
+        numbers = [mask_phone((item.text or "").strip()) for item in rung]
+        if rung:  # the first to pick up: its "press 1 to take the call", played when an expert answers
+            waiting["screen"] = [rung[0].get("url") or "", (rung[0].text or "").strip()]
         turn.add("system", "note", ngettext("No phone really rings: the hotline would ring %(num)s expert: "
                                             "%(numbers)s.", "No phone really rings: the hotline would ring "
                                             "%(num)s experts together: %(numbers)s.", len(numbers),

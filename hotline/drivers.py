@@ -37,6 +37,7 @@ class Turn:
     hints: list[str] = field(default_factory=list)  # GATHER: words a caller may say instead of a key
     numbers: list[str] = field(default_factory=list)  # DIAL: the phones rung together
     caller_id: str = ""  # DIAL: the number the caller dialled (shown when the hotline's is no full number)
+    call: str = ""  # DIAL: the call's id (CallSid), for the experts' "press 1 to take it" before they are joined
     recording: str = ""  # RECORD: what the recording is for, handed to the recording callback
     max_length: int = 120  # RECORD: seconds at most
 
@@ -57,6 +58,13 @@ class Driver(Protocol):
 
     def recordings_asked(self, response: str) -> set[str]:
         """The ``Turn.recording`` values of the recordings a stored response asked for."""
+
+    def screen(self, *, call: str, topic_label: str, language: str) -> str:
+        """What an expert who picks up hears before being joined: who calls about what, and
+        a key to take the call (no key: the expert's leg ends, a voicemail never takes it)."""
+
+    def joined(self, taken: bool) -> str:
+        """The answer to the expert's key: join the call (``taken``) or end the expert's leg."""
 
 
 _FACTORIES: dict[str, Callable[[dict], Driver]] = {}

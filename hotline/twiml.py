@@ -27,6 +27,8 @@ from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
 from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 from werkzeug.routing import BuildError
 
@@ -40,6 +42,7 @@ SPEECH_LANGUAGES = {"zh": "cmn-Hans-CN", "en": "en-US"}  # what <Gather> recogni
 DIAL_TIMEOUT = 20  # seconds the experts' phones ring
 MAX_NUMBERS = 10  # Twilio rings at most ten numbers at once
 RECORD_SILENCE = 8  # seconds of silence that end a recording
+SCREEN_SECONDS = 8  # an expert who picked up has this long to press 1
 
 
 class TwilioDriver:
@@ -77,8 +80,10 @@ class TwilioDriver:
             shown = self.caller_id if self.caller_id.startswith("+") else (turn.caller_id or self.caller_id)
             dial = Dial(caller_id=shown or None, timeout=DIAL_TIMEOUT, action=self._url("voice.dial", turn),
                         method="POST")
+            screen = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
+                "voice.screen", call=turn.call, at=turn.at or None, _external=False)
             for number in turn.numbers[:MAX_NUMBERS]:
-                dial.number(number)
+                dial.number(number, url=screen, method="POST")  # the expert presses 1 before being joined
             response.append(dial)
         elif turn.then == HANG_UP:
             self._speak(response, turn)
@@ -101,6 +106,25 @@ class TwilioDriver:
             found.update(query.get("rec", []))
         return found
 
+    def screen(self, *, call: str, topic_label: str, language: str) -> str:
+        """``<Gather>`` one key from the expert; anything else (a voicemail's greeting,
+        silence) reaches ``<Hangup>``: that leg ends and the others ring on."""
+        response = VoiceResponse()
+        action = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("voice.take", call=call,
+                                                                            _external=False)
+        gather = Gather(input="dtmf", num_digits=1, timeout=SCREEN_SECONDS, action=action, method="POST")
+        self._speak(gather, Turn(language, [_screen_words(topic_label, language)]))
+        response.append(gather)
+        response.hangup()
+        return str(response)
+
+    def joined(self, taken: bool) -> str:
+        """An empty ``<Response/>`` joins the expert to the caller; ``<Hangup>`` ends their leg."""
+        response = VoiceResponse()
+        if not taken:
+            response.hangup()
+        return str(response)
+
     def _speak(self, verb, turn: Turn) -> None:
         """Each item said (or played, when it is a recording that can be served), with
         the caller's voice and language on every ``<Say>``."""
@@ -115,6 +139,11 @@ class TwilioDriver:
     def _url(self, endpoint: str, turn: Turn, **extra) -> str:
         path = url_for(endpoint, n=turn.step, at=turn.at or None, **extra, _external=False)
         return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def _screen_words(topic_label: str, language: str) -> str:
+    with force_locale(language):
+        return _("A farmer is calling the hotline about %(topic)s. Press 1 to take the call.", topic=topic_label)
 
 
 def _prompt_url(name: str) -> str | None:

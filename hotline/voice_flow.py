@@ -276,7 +276,7 @@ def after_recording(call: Call, at: str, heard: bool) -> Turn:
 
 def after_dial(call: Call, at: str, dial_status: str) -> Turn:
     """A conversation held: goodbye. Busy, no answer, failed: leave a question for the topic."""
-    if dial_status in CONNECTED_STATUSES:
+    if dial_status in CONNECTED_STATUSES and call.expert_id is not None:  # an expert pressed 1 and talked
         call.outcome = CONNECTED
         return Turn(call.language, [_("Thank you for calling, goodbye.")], HANG_UP)
     call.outcome = MISSED

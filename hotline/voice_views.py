@@ -71,6 +71,21 @@ def dial():
                                   at=request.args.get("at", ""), dial_status=_form("DialCallStatus")))
 
 
+@bp.post("/twilio/voice/screen")
+def screen():
+    """An expert's phone picked up while the hotline rang: before being joined they press 1."""
+    _verify()
+    return _respond(calls.screen(_driver(), call_sid=request.args.get("call", ""), topic=request.args.get("at", ""),
+                                 expert_phone=_form("To")))
+
+
+@bp.post("/twilio/voice/take")
+def take():
+    _verify()
+    return _respond(calls.take(_driver(), call_sid=request.args.get("call", ""), expert_phone=_form("To"),
+                               digits=_form("Digits")))
+
+
 @bp.post("/twilio/voice/recording-status")
 def recording_status():
     _verify()

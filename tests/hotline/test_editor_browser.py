@@ -10,7 +10,6 @@ from hotline import editor_tree, menu
 from ruralinfo.accounts import roles
 from ruralinfo.accounts import services as accounts
 from tests.conftest import PASSWORD
-from tests.hotline.test_editor_services import menu_restored  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 CROPS = "#draft .menu-tree > li > ul > li[data-key='1'] > a"
@@ -43,7 +42,7 @@ def publish(page):
     page.wait_for_selector("p.flash")
 
 
-def test_an_administrator_adds_a_key_under_crops_and_publishes_it(live_server, page, menu_restored):  # noqa: F811
+def test_an_administrator_adds_a_key_under_crops_and_publishes_it(live_server, page, menu_restored):
     accounts.create_staff(name="管理员", phone="13911110009", password=PASSWORD, role_names=[roles.ADMIN],
                           actor=None, channel="cli")
     page.on("dialog", lambda dialog: dialog.accept())  # "publish the draft?" — yes
@@ -83,7 +82,7 @@ def test_an_administrator_adds_a_key_under_crops_and_publishes_it(live_server, p
 
 
 def test_a_recording_is_uploaded_and_a_50_mb_file_gets_a_clear_page(live_server, page, tmp_path,
-                                                                     menu_restored):  # noqa: F811
+                                                                     menu_restored):
     """Through the real server with CSRF on: the request over the app's limit is answered
     (413) with the recording's limit and a way back to the form, not a broken page."""
     from tests.hotline.test_prompts import wav_bytes

@@ -7,26 +7,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from hotline import editor, editor_tree, menu
 from hotline.models import DRAFT, INFO, MENU, PUBLISHED, QUESTION, RETIRED, MenuNode, MenuVersion
 from ruralinfo.accounts import roles
 from ruralinfo.audit.models import AuditEntry
 from ruralinfo.extensions import db
-
-
-@pytest.fixture
-def menu_restored(app):
-    """PostgreSQL keeps the shipped menu between tests: put it back as it was."""
-    yield
-    db.session.rollback()
-    if db.engine.dialect.name == "postgresql":
-        first = db.session.scalar(select(func.min(MenuVersion.id)))
-        db.session.execute(text("DELETE FROM hotline_menu_versions WHERE id <> :id"), {"id": first})
-        db.session.execute(text("UPDATE hotline_menu_versions SET status = 'published' WHERE id = :id"),
-                           {"id": first})
-        db.session.commit()
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from hotline import editor_tree
 from hotline.models import DRAFT, PUBLISHED, MenuNode, MenuVersion
 from ruralinfo.accounts import roles
-from tests.hotline.test_editor_services import at, menu_restored  # noqa: F401  (fixture)
+from tests.hotline.test_editor_services import at
 from tests.hotline.test_prompts import MP3_ID3, PNG, wav_bytes
 
 
 @pytest.fixture
-def admin(make_staff, login, menu_restored):  # noqa: F811
+def admin(make_staff, login, menu_restored):
     user = make_staff(roles.ADMIN, name="管理员")
     login(user)
     return user

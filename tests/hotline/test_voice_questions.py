@@ -202,3 +202,35 @@ def test_the_experts_see_the_hotlines_full_number_or_else_the_number_dialled(app
     app.extensions.pop("voice_drivers", None)  # the driver reads the configuration when it is built
     walker = CallWalker(client, to="+15005550006").dial_in().press("0")
     assert walker.waiting.verb.get("callerId") == "+15005550007"
+
+
+def test_the_expert_who_picks_up_presses_1_to_take_the_call_and_the_log_names_them(app, client, on_duty):
+    wang, zhao = on_duty("crops", "王立新", "赵春梅")
+    zhao.language = "en"
+    db.session.commit()
+    walker = CallWalker(client).dial_in().press("1").press("3")
+    numbers = walker.waiting.verb.findall("Number")
+    assert all(f"/twilio/voice/screen?call={walker.sid}&at=crops" in number.get("url") for number in numbers)
+    walker.screened = walker.screen(numbers[1], "1")  # 赵春梅 (English) picks up first and takes it
+    assert walker.screened == ["A farmer is calling the hotline about Crops. Press 1 to take the call.", "joined"]
+    walker.dial("completed", key="")  # (the walker's own pick-up: 王立新's phone, no key: not joined)
+    assert _call(walker).outcome == CONNECTED and _call(walker).expert_id == zhao.id
+
+
+def test_a_voicemail_that_picks_up_never_takes_the_call(app, client, on_duty, english_farmer):
+    """A voicemail greeting answers the expert's phone: no key is pressed, that leg ends, and
+    the farmer is offered to leave a question — not told they were connected."""
+    on_duty("crops", "王立新")
+    walker = CallWalker(client, phone=english_farmer.phone).dial_in().press("1").press("3")
+    walker.dial("completed", key="")
+    assert walker.screened[-1:] != ["joined"]
+    assert walker.said[0] == "The experts cannot take your call now." and walker.waiting_for == "Record"
+    assert _call(walker).outcome == MISSED and _call(walker).expert_id is None
+
+
+def test_a_forged_take_changes_nothing(app, client, on_duty, signed_post):
+    on_duty("crops", "王立新")
+    walker = CallWalker(client).dial_in().press("1").press("3")
+    response = client.post(f"/twilio/voice/take?call={walker.sid}", data={"Digits": "1", "To": "+8613900000999"},
+                           headers={"X-Twilio-Signature": "forged"})
+    assert response.status_code == 403 and _call(walker).expert_id is None

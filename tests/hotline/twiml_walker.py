@@ -104,11 +104,36 @@ class CallWalker:
         assert self.recording and self.recording["url"], "no recording to call back about"
         return self._send(self.recording["url"], self.recording["params"])
 
-    def dial(self, status: str = "completed", duration: int = 60) -> CallWalker:
+    def dial(self, status: str = "completed", duration: int = 60, *, key: str = "1") -> CallWalker:
+        """The experts' phones ring; with ``completed`` the first picks up, hears who calls
+        (``screened``) and presses ``key`` (1 takes the call), then the Dial's action."""
         dial = self._expect("Dial")
+        if status == "completed":
+            self.screened = self.screen(dial.find("Number"), key)
         return self._post(dial.get("action") or self.requests[-1][0],
                           {"DialCallStatus": status, "DialCallDuration": str(duration),
                            "DialCallSid": f"CA{next(_sids):032x}"})
+
+    def screen(self, number: ET.Element, key: str) -> list[str]:
+        """The expert's leg: Twilio requests the Number's url when they pick up, then the
+        Gather's action with their key. Returns what the expert heard."""
+        leg = {"CallSid": f"CA{next(_sids):032x}", "AccountSid": "AC" + "0" * 32, "From": self.to,
+               "To": (number.text or "").strip(), "Direction": "outbound-dial", "CallStatus": "in-progress"}
+        url = number.get("url")
+        whisper = ET.fromstring(self._signed(url, leg).get_data(as_text=True))
+        gather = whisper.find("Gather")
+        heard = [item.text or "" for item in gather] if gather is not None else []
+        if gather is not None and key:
+            taken = ET.fromstring(self._signed(gather.get("action"), dict(leg, Digits=key)).get_data(as_text=True))
+            heard.append("joined" if taken.find("Hangup") is None else "hung up")
+        return heard
+
+    def _signed(self, url: str, params: dict):
+        base = self._base()
+        assert url and url.startswith(base + "/"), f"{url!r} is not under PUBLIC_BASE_URL"
+        response = self.client.post(url[len(base):], data=params, headers={"X-Twilio-Signature": sign(url, params)})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response
 
     def hang_up(self, duration: int = 42):
         """The call's final status callback; returns the response."""
