@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hotline import menu, services, speech, topics, voice_content, voice_flow
@@ -71,7 +71,7 @@ def recorded(driver: Driver, *, call_sid: str, n: int | None, at: str, recording
     return _answer(driver, call, _number(n, call), lambda found: voice_flow.after_recording(found, at, heard))
 
 
-def dialled(driver: Driver, *, call_sid: str, n: int | None, at: str, dial_status: str) -> str:
+def dialled(driver: Driver, *, call_sid: str, n: int | None, at: str, dial_status: str, bridged: str = "") -> str:
     """Step ``n`` after the experts were rung: a finished conversation says goodbye; busy,
     no answer or a failure offers to leave a question for the topic instead."""
     call = _find(_clean(call_sid, 64))
@@ -79,7 +79,8 @@ def dialled(driver: Driver, *, call_sid: str, n: int | None, at: str, dial_statu
         log.warning("dial action for unknown call %s: nothing done", _clean(call_sid, 64))
         return driver.nothing()
     status = (dial_status or "").strip().lower()
-    return _answer(driver, call, _number(n, call), lambda found: voice_flow.after_dial(found, at, status))
+    joined = (bridged or "").strip().lower()
+    return _answer(driver, call, _number(n, call), lambda found: voice_flow.after_dial(found, at, status, joined))
 
 
 def screen(driver: Driver, *, call_sid: str, topic: str, expert_phone: str) -> str:
@@ -98,10 +99,13 @@ def take(driver: Driver, *, call_sid: str, expert_phone: str, digits: str) -> st
     if call is None or voice_flow.key_of(digits) != "1":
         return driver.joined(False)
     expert = _expert(expert_phone)
-    if expert is not None and call.expert_id is None:
-        call.expert_id = expert.id
-        db.session.commit()
-    return driver.joined(True)
+    if expert is None:  # a number rung that is no account's (the roster changed): joined, unnamed
+        return driver.joined(True)
+    taken = db.session.execute(  # the first expert to press 1; another pressing at once is not joined
+        update(Call).where(Call.id == call.id, or_(Call.expert_id.is_(None), Call.expert_id == expert.id))
+        .values(expert_id=expert.id).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return driver.joined(bool(taken))
 
 
 def _expert(phone: str) -> User | None:

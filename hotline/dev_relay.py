@@ -150,27 +150,29 @@ def dialled(sid: str, phone: str, outcome: str) -> Turn:
     if not waiting.get("action"):  # no action: Twilio goes on to the verbs after the Dial
         _walk(sid, call, turn, _parse(waiting.get("rest", [])), 0)
         return turn
-    if outcome == "completed" and waiting.get("screen"):
-        _take_call(sid, call, *waiting["screen"])
+    bridged = outcome == "completed" and bool(waiting.get("screen")) and _take_call(sid, call, *waiting["screen"])
     seconds = "60" if outcome == "completed" else "0"
     _post_and_walk(sid, call, turn, waiting["action"], {"DialCallStatus": outcome, "DialCallDuration": seconds,
+                                                        "DialBridged": "true" if bridged else "false",
                                                         "DialCallSid": new_sid("CA")})
     return turn
 
 
-def _take_call(sid: str, call: dict, url: str, number: str) -> None:
+def _take_call(sid: str, call: dict, url: str, number: str) -> bool:
     """The expert's leg as Twilio runs it: their phone requests the screening URL, then
-    presses 1 (what they hear is not the caller's: it is not shown)."""
+    presses 1 (what they hear is not the caller's: it is not shown). Whether they were joined."""
     if not url:
-        return
+        return False
     leg = {"CallSid": new_sid("CA"), "To": number, "Direction": "outbound-dial"}
     document = _send(sid, call, url, leg)
     try:
         gather = ET.fromstring(document).find("Gather")
     except ET.ParseError:
         gather = None
-    if gather is not None and gather.get("action"):
-        _send(sid, call, gather.get("action"), dict(leg, Digits="1"))
+    if gather is None or not gather.get("action"):
+        return False
+    answer = _send(sid, call, gather.get("action"), dict(leg, Digits="1"))
+    return "<Hangup" not in answer
 
 
 def hang_up(sid: str, phone: str) -> Turn:

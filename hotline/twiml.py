@@ -78,7 +78,7 @@ class TwilioDriver:
         elif turn.then == DIAL:
             self._speak(response, turn)
             shown = self.caller_id if self.caller_id.startswith("+") else (turn.caller_id or self.caller_id)
-            dial = Dial(caller_id=shown or None, timeout=DIAL_TIMEOUT, action=self._url("voice.dial", turn),
+            dial = Dial(caller_id=shown or None, timeout=DIAL_TIMEOUT, answer_on_bridge=True, action=self._url("voice.dial", turn),
                         method="POST")
             screen = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
                 "voice.screen", call=turn.call, at=turn.at or None, _external=False)

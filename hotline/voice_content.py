@@ -23,7 +23,7 @@ from mailbox import services as mailbox
 from mailbox.models import FROM_BUREAU, SELL, Letter, Product
 from ruralinfo.accounts.models import User
 from ruralinfo.broadcasts import texts
-from ruralinfo.broadcasts.models import DONE, SENDING, Broadcast
+from ruralinfo.broadcasts.models import DONE, SENDING, Broadcast, Recipient
 from ruralinfo.extensions import db
 from ruralinfo.timeutil import now_utc, to_local
 
@@ -51,8 +51,7 @@ def notices(user: User | None, language: str) -> list[str]:
     with no account, those sent to the whole county."""
     said = _letters_of_bureau(user) if user is not None else []
     place = (user.region_code if user is not None else None) or current_app.config["COUNTY_CODE"]
-    heard = {text for _at, text in said}
-    said += [(at, text) for at, text in _regional_broadcasts(place, language) if text not in heard]
+    said += _regional_broadcasts(place, language, user)
     said = sorted(said, key=lambda item: item[0], reverse=True)[:NOTICES]
     if not said:
         return [_("There are no notices now.")]
@@ -68,12 +67,16 @@ def _letters_of_bureau(user: User) -> list[tuple]:
     return [(row.created_at, row.body) for row in rows]
 
 
-def _regional_broadcasts(place: str, language: str) -> list[tuple]:
+def _regional_broadcasts(place: str, language: str, user: User | None = None) -> list[tuple]:
     """Sent broadcasts to a region that holds ``place`` (a village, township or county code),
-    nobody left out: everyone living there was meant to have them."""
+    nobody left out: everyone living there was meant to have them. Those ``user`` received
+    are left out here: their mailbox has them as sent (with their name, with the reply line)."""
+    recent = db.session.scalars(select(Broadcast).where(Broadcast.status.in_((SENDING, DONE)))
+                                .order_by(Broadcast.id.desc()).limit(RECENT_BROADCASTS)).all()
+    received = set(db.session.scalars(select(Recipient.broadcast_id).where(
+        Recipient.broadcast_id.in_([b.id for b in recent]), Recipient.phone == user.phone))) if user and recent else set()
     found = []
-    for broadcast in db.session.scalars(select(Broadcast).where(Broadcast.status.in_((SENDING, DONE)))
-                                        .order_by(Broadcast.id.desc()).limit(RECENT_BROADCASTS)):
+    for broadcast in (b for b in recent if b.id not in received):
         audience = broadcast.audience or {}
         regions = (audience.get("include") or {}).get("regions") or []
         left_out = any((audience.get("exclude") or {}).values())

@@ -117,6 +117,7 @@ def _connect(call: Call, tree: menu.Tree, step: menu.Step) -> Turn:
     topic = step.topic or topics.GENERAL
     numbers = [expert.phone for expert in roster.on_duty(topic) if expert.phone]
     if numbers:
+        call.expert_id = None  # who takes this ringing is named when they press 1
         say = step.say + [_("Please hold: we are ringing the expert on duty.")]
         return Turn(call.language, say, DIAL, at=topic, numbers=numbers, caller_id=call.to_phone)
     call.outcome = MISSED
@@ -274,9 +275,12 @@ def after_recording(call: Call, at: str, heard: bool) -> Turn:
     return back(call, tree, [said])
 
 
-def after_dial(call: Call, at: str, dial_status: str) -> Turn:
-    """A conversation held: goodbye. Busy, no answer, failed: leave a question for the topic."""
-    if dial_status in CONNECTED_STATUSES and call.expert_id is not None:  # an expert pressed 1 and talked
+def after_dial(call: Call, at: str, dial_status: str, bridged: str = "") -> Turn:
+    """A conversation held: goodbye. Busy, no answer, failed, or nobody joined (a voicemail
+    picked up and pressed nothing): leave a question for the topic. ``bridged`` is Twilio's
+    DialBridged ("true"/"false"); without it, an expert who pressed 1 counts."""
+    joined = bridged == "true" or (bridged != "false" and call.expert_id is not None)
+    if dial_status in CONNECTED_STATUSES and joined:
         call.outcome = CONNECTED
         return Turn(call.language, [_("Thank you for calling, goodbye.")], HANG_UP)
     call.outcome = MISSED

@@ -68,7 +68,8 @@ def recording():
 def dial():
     _verify()
     return _respond(calls.dialled(_driver(), call_sid=_form("CallSid"), n=request.args.get("n", type=int),
-                                  at=request.args.get("at", ""), dial_status=_form("DialCallStatus")))
+                                  at=request.args.get("at", ""), dial_status=_form("DialCallStatus"),
+                                  bridged=_form("DialBridged")))
 
 
 @bp.post("/twilio/voice/screen")

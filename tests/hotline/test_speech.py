@@ -17,3 +17,12 @@ def test_english_too():
 def test_a_recorded_prompt_keeps_its_recording():
     item = for_voice_item(Recorded("请拨12316", "ab12.mp3"), "zh")
     assert isinstance(item, Recorded) and item.recording == "ab12.mp3" and item == "请拨一二三一六"
+
+
+def test_quantities_prices_and_the_star_key_stay_as_they_are():
+    for text in ("卖土豆20000斤", "补贴15000元", "¥12000", "价格12000元/吨", "2026年12月7日", "重听请按*"):
+        said = for_voice(text, "zh")
+        assert said.replace("每", "/") == text, said
+    assert for_voice("欢迎致电12316。", "zh") == "欢迎致电一二三一六。"  # a full stop after it
+    assert for_voice("见#12345号", "zh") == "见一二三四五号"  # no # left
+    assert for_voice("sell 20000 jin, call 13912345678.", "en") == "sell 20000 jin, call 1 3 9 1 2 3 4 5 6 7 8."

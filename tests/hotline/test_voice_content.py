@@ -336,3 +336,16 @@ def test_a_farmer_hears_the_notices_sent_to_their_township_before_they_registere
     walker = CallWalker(client, phone=farmer.phone).dial_in().press("4").press("2")
     heard = walker.text
     assert "请加固大棚" in heard and "第1号通知" in heard and "明天停水" not in heard
+
+
+def test_a_notice_the_farmer_received_is_heard_once(app, client, make_farmer):
+    """The mailbox has it as sent (with their name); the region's copy is not read again."""
+    from ruralinfo.broadcasts.models import Recipient
+
+    farmer = make_farmer(name="孙小梅")
+    broadcast = _broadcast("{name}：明早有霜冻，请注意茶园防冻。", regions=("330282104",))
+    db.session.add(Recipient(broadcast_id=broadcast.id, user_id=farmer.id, phone=farmer.phone, state="sent"))
+    db.session.commit()
+    _bureau_letter(farmer, "孙小梅：明早有霜冻，请注意茶园防冻。")
+    walker = CallWalker(client, phone=farmer.phone).dial_in().press("4").press("2")
+    assert walker.text.count("明早有霜冻") == 1 and "孙小梅" in walker.text

@@ -213,7 +213,7 @@ def test_the_expert_who_picks_up_presses_1_to_take_the_call_and_the_log_names_th
     assert all(f"/twilio/voice/screen?call={walker.sid}&at=crops" in number.get("url") for number in numbers)
     walker.screened = walker.screen(numbers[1], "1")  # 赵春梅 (English) picks up first and takes it
     assert walker.screened == ["A farmer is calling the hotline about Crops. Press 1 to take the call.", "joined"]
-    walker.dial("completed", key="")  # (the walker's own pick-up: 王立新's phone, no key: not joined)
+    walker.dial("completed", key="", bridged=True)  # 王立新's phone, picked up later, pressed nothing
     assert _call(walker).outcome == CONNECTED and _call(walker).expert_id == zhao.id
 
 
@@ -234,3 +234,15 @@ def test_a_forged_take_changes_nothing(app, client, on_duty, signed_post):
     response = client.post(f"/twilio/voice/take?call={walker.sid}", data={"Digits": "1", "To": "+8613900000999"},
                            headers={"X-Twilio-Signature": "forged"})
     assert response.status_code == 403 and _call(walker).expert_id is None
+
+
+def test_two_experts_pressing_1_at_once_join_one_and_an_unjoined_leg_connects_nobody(app, client, on_duty):
+    wang, zhao = on_duty("crops", "王立新", "赵春梅")
+    walker = CallWalker(client).dial_in().press("1").press("3")
+    first, second = walker.waiting.verb.findall("Number")
+    assert walker.waiting.verb.get("answerOnBridge") == "true"  # the farmer hears ringing while an expert decides
+    assert walker.screen(first, "1")[-1] == "joined"
+    assert walker.screen(second, "1")[-1] == "hung up"  # the second to press is not joined
+    assert _call(walker).expert_id == wang.id
+    walker.dial("completed", key="")  # Twilio: the Dial ended, no leg bridged (DialBridged=false)
+    assert walker.waiting_for == "Record" and _call(walker).outcome == MISSED

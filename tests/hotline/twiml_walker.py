@@ -104,14 +104,19 @@ class CallWalker:
         assert self.recording and self.recording["url"], "no recording to call back about"
         return self._send(self.recording["url"], self.recording["params"])
 
-    def dial(self, status: str = "completed", duration: int = 60, *, key: str = "1") -> CallWalker:
+    def dial(self, status: str = "completed", duration: int = 60, *, key: str = "1",
+             bridged: bool | None = None) -> CallWalker:
         """The experts' phones ring; with ``completed`` the first picks up, hears who calls
-        (``screened``) and presses ``key`` (1 takes the call), then the Dial's action."""
+        (``screened``) and presses ``key`` (1 takes the call), then the Dial's action, with
+        DialBridged as it went (or ``bridged``: another leg, screened before, was joined)."""
         dial = self._expect("Dial")
+        joined = False
         if status == "completed":
             self.screened = self.screen(dial.find("Number"), key)
+            joined = self.screened[-1:] == ["joined"]
+        bridged = "true" if (joined if bridged is None else bridged) else "false"
         return self._post(dial.get("action") or self.requests[-1][0],
-                          {"DialCallStatus": status, "DialCallDuration": str(duration),
+                          {"DialCallStatus": status, "DialCallDuration": str(duration), "DialBridged": bridged,
                            "DialCallSid": f"CA{next(_sids):032x}"})
 
     def screen(self, number: ET.Element, key: str) -> list[str]:
