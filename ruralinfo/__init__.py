@@ -117,7 +117,7 @@ def _register_sms_commands() -> None:
 
 def _register_gateways() -> None:
     """SMS backends register themselves by name when imported."""
-    from ruralinfo.sms.gateways import outbox, twilio  # noqa: F401
+    from ruralinfo.sms.gateways import kannel, outbox, twilio  # noqa: F401
 
 
 def _register_cli(app: Flask) -> None:

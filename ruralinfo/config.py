@@ -19,6 +19,7 @@ ENV_KEYS = (
     "LETTER_SLA_DAYS", "POST_DAYS", "MATCH_ALERTS_PER_DAY", "POST_MODERATION", "POST_BANNED_WORDS",
     "SMS_RATE", "SMS_PRICE", "SMS_CURRENCY", "BROADCAST_DAILY_CAP", "BROADCAST_APPROVAL_THRESHOLD",
     "BROADCAST_MAX_HOURS", "QUESTION_SLA_DAYS", "HOTLINE_VOICE", "HOTLINE_TIMEOUT",
+    "KANNEL_SEND_URL", "KANNEL_USERNAME", "KANNEL_PASSWORD", "KANNEL_SECRET", "KANNEL_FROM",
 )
 INTEGERS = ("PROXY_COUNT", "SMS_MAX_SEGMENTS", "LETTER_SLA_DAYS", "POST_DAYS", "MATCH_ALERTS_PER_DAY",
             "BROADCAST_DAILY_CAP", "BROADCAST_APPROVAL_THRESHOLD", "QUESTION_SLA_DAYS",
@@ -132,6 +133,11 @@ def validate(config: dict, *, debug: bool) -> None:
             raise ConfigError(f"SMS_BACKEND is twilio but {', '.join(missing)} not set.")
         if config.get("TWILIO_API_BASE") and not config.get("TESTING"):
             raise ConfigError("TWILIO_API_BASE is for tests only: unset it to reach Twilio.")
+    if config["SMS_BACKEND"] == "kannel":
+        missing = [key for key in ("KANNEL_SEND_URL", "KANNEL_USERNAME", "KANNEL_PASSWORD", "KANNEL_SECRET")
+                   if not config.get(key)]
+        if missing:
+            raise ConfigError(f"SMS_BACKEND is kannel but {', '.join(missing)} not set.")
     for key in ("SMS_RATE", "BROADCAST_MAX_HOURS"):
         if float(config[key]) <= 0:
             raise ConfigError(f"{key} must be more than 0.")
@@ -144,5 +150,5 @@ def validate(config: dict, *, debug: bool) -> None:
             "IDENTITY_KEY is the development default or shorter than 32 characters: "
             "set a long random value and keep it safe (it encrypts ID numbers)."
         )
-    if config["SMS_BACKEND"] not in ("outbox", "twilio"):
-        raise ConfigError(f"SMS_BACKEND must be 'outbox' or 'twilio', not {config['SMS_BACKEND']!r}.")
+    if config["SMS_BACKEND"] not in ("outbox", "twilio", "kannel"):
+        raise ConfigError(f"SMS_BACKEND must be 'outbox', 'twilio' or 'kannel', not {config['SMS_BACKEND']!r}.")
