@@ -1,11 +1,25 @@
 """Fixtures shared by the hotline's tests."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import func, select, text
 
 from hotline.models import MenuVersion
 from ruralinfo.extensions import db
+from tests.fakes.twilio_api import FakeTwilio
+
+ACCOUNT_SID = "AC" + uuid.UUID(int=0x12316).hex  # the account of the fake Twilio the hotline's tests talk to
+AUTH_TOKEN = "fake-auth-token-" + "7" * 16
+
+
+@pytest.fixture
+def fake_twilio():
+    """Twilio's REST API (calls, recordings) on a free local port, driven by the real client."""
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ Twilio's REST API (Calls), then Twilio's signed requests for the TwiML; forged o
 change nothing, a Twilio that is down or slow is a message, never a 500."""
 from __future__ import annotations
 
-import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -15,18 +14,9 @@ from hotline.models import CALLBACK, CALLED_BACK, MISSED, Call
 from ruralinfo.accounts import roles
 from ruralinfo.audit.models import AuditEntry
 from ruralinfo.extensions import db
-from tests.fakes.twilio_api import FakeTwilio
+from tests.hotline.conftest import ACCOUNT_SID, AUTH_TOKEN
 
-ACCOUNT_SID = "AC" + uuid.UUID(int=0xCA11).hex
-AUTH_TOKEN = "fake-auth-token-" + "1" * 16
 BASE = "https://ruralinfo.example.org"
-
-
-@pytest.fixture
-def fake_twilio():
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

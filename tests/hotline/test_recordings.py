@@ -15,18 +15,14 @@ from ruralinfo.accounts import roles
 from ruralinfo.accounts import services as accounts
 from ruralinfo.extensions import db
 from tests.conftest import CHANGXI, PASSWORD
-from tests.fakes.twilio_api import FakeTwilio
+from tests.hotline.conftest import ACCOUNT_SID, AUTH_TOKEN
 
-ACCOUNT_SID = "AC" + uuid.UUID(int=0x12316).hex
-AUTH_TOKEN = "fake-auth-token-" + "7" * 16
 SOUND = b"ID3\x03\x00\x00\x00" + bytes(range(256)) * 40  # an MP3 file's first bytes, and some more
 
 
 @pytest.fixture
-def fake():
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    yield fake
-    fake.stop()
+def fake(fake_twilio):
+    return fake_twilio
 
 
 @pytest.fixture
