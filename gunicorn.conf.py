@@ -9,8 +9,9 @@ timeout = 30
 graceful_timeout = 20
 keepalive = 5
 accesslog = "-"
-# Request lines only: ID numbers never travel in URLs, and bodies are never logged.
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
+# Method and path only, never the query string nor the body: Kannel's calls carry its
+# shared secret, the sender's number and the text in the query (/kannel/sms).
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # The garbage collector: what a worker has loaded (the app, its modules, the compiled

@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from ruralinfo.sms.webhooks import bp as twilio_bp
 
     app.register_blueprint(twilio_bp)
+    from ruralinfo.sms.kannel_hooks import bp as kannel_bp; app.register_blueprint(kannel_bp)  # noqa: E702
     from ruralinfo.health import bp as health_bp; app.register_blueprint(health_bp)  # noqa: E702  GET /healthz
     from ruralinfo import api; api.init_app(app)  # noqa: E702  (/api/v1 and the admin view's token page)
     from ruralinfo.dev import phone

@@ -20,6 +20,7 @@ ENV_KEYS = (
     "SMS_RATE", "SMS_PRICE", "SMS_CURRENCY", "BROADCAST_DAILY_CAP", "BROADCAST_APPROVAL_THRESHOLD",
     "BROADCAST_MAX_HOURS", "QUESTION_SLA_DAYS", "HOTLINE_VOICE", "HOTLINE_TIMEOUT",
     "KANNEL_SEND_URL", "KANNEL_USERNAME", "KANNEL_PASSWORD", "KANNEL_SECRET", "KANNEL_FROM",
+    "KANNEL_ALLOWED_IPS", "KANNEL_STATUS_URL", "SMS_OPTOUT_HINT",
 )
 INTEGERS = ("PROXY_COUNT", "SMS_MAX_SEGMENTS", "LETTER_SLA_DAYS", "POST_DAYS", "MATCH_ALERTS_PER_DAY",
             "BROADCAST_DAILY_CAP", "BROADCAST_APPROVAL_THRESHOLD", "QUESTION_SLA_DAYS",
@@ -72,6 +73,9 @@ def defaults(instance_path: str) -> dict:
         "BROADCAST_MAX_HOURS": 6,  # a broadcast that would take longer to send is blocked
         "QUESTION_SLA_DAYS": 3,  # working days an expert's answer may take (hotline.workdays)
         "SMS_MAX_ATTEMPTS": 5,
+        "SMS_OPTOUT_HINT": "",  # e.g. 拒收请回复R: added to every text an opt-out stops, counted in its segments
+        "KANNEL_ALLOWED_IPS": "",  # ","-separated addresses or networks Kannel calls from; empty: any
+        "KANNEL_STATUS_URL": "",  # bearerbox's status page (with its password), for `doctor`
         "PASSWORD_HASH_METHOD": "scrypt",
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
@@ -138,6 +142,12 @@ def validate(config: dict, *, debug: bool) -> None:
                    if not config.get(key)]
         if missing:
             raise ConfigError(f"SMS_BACKEND is kannel but {', '.join(missing)} not set.")
+    from ruralinfo.sms.kannel_hooks import allowed_networks
+
+    try:
+        allowed_networks(config.get("KANNEL_ALLOWED_IPS", ""))
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
     for key in ("SMS_RATE", "BROADCAST_MAX_HOURS"):
         if float(config[key]) <= 0:
             raise ConfigError(f"{key} must be more than 0.")

@@ -54,20 +54,25 @@ class Outcome:
     reply: str | None = None  # what to answer in the webhook's response (None: nothing)
 
 
-def receive(*, provider_id: str, from_phone: str, to: str, body: str, gateway: str) -> str | None:
+def receive(*, provider_id: str, from_phone: str, to: str, body: str, gateway: str,
+            inline: bool = True) -> str | None:
     """Store and handle one inbound text; return the reply text (or None).
 
-    A repeated provider id answers the stored reply and does nothing else; when
-    the first delivery was stored but never handled (its process died), the
-    repeat handles it."""
+    ``inline``: the reply goes back in the webhook's answer (Twilio). A gateway
+    that cannot answer so (Kannel) passes False: the reply is queued as a text of
+    its own, in the outbox with a status, and nothing is returned.
+
+    A repeated provider id answers the stored reply (inline) and does nothing
+    else; when the first delivery was stored but never handled (its process
+    died), the repeat handles it."""
     message = _store(provider_id, from_phone, to, body, gateway)
     if message is None:  # a repeat
         message = db.session.scalar(select(InboundMessage).where(InboundMessage.provider_id == _clean(provider_id, 64)))
         if message is None:
             return None
         if message.handled_at is not None:
-            return _answer(message.id, message.from_phone)
-    return _process(message, inline=True).reply
+            return _answer(message.id, message.from_phone) if inline else None
+    return _process(message, inline=inline).reply
 
 
 def handle(message_id: int) -> Outcome:
