@@ -42,11 +42,11 @@ def mirror(letter: Letter, recipient: User, sender_label: str, *, essential: boo
     Only farmers get letters by SMS: staff read theirs on the web."""
     if not recipient.has_role(roles.FARMER) or not reaches_by_sms(recipient, essential=essential):
         return
+    kind = REPLY if essential else LETTER
     with force_locale(recipient.language or "zh"):
-        body, upto = _part(letter, 0, _("Letter %(n)s from %(sender)s: ", n=letter.id, sender=sender_label))
+        body, upto = _part(letter, 0, _("Letter %(n)s from %(sender)s: ", n=letter.id, sender=sender_label), kind)
     letter.sms_sent_upto = upto
-    sms.queue_sms(recipient.phone, body, kind=REPLY if essential else LETTER, cause=f"letter:{letter.id}",
-                  user=recipient, routine=routine)
+    sms.queue_sms(recipient.phone, body, kind=kind, cause=f"letter:{letter.id}", user=recipient, routine=routine)
 
 
 def next_part(letter: Letter) -> str:
@@ -54,28 +54,30 @@ def next_part(letter: Letter) -> str:
     once all was sent), in the current locale. Moves the letter's mark (not committed)."""
     start = letter.sms_sent_upto if 0 < letter.sms_sent_upto < len(letter.body) else 0
     head = _("Letter %(n)s, continued: ", n=letter.id) if start else _("Letter %(n)s: ", n=letter.id)
-    body, upto = _part(letter, start, head)
+    body, upto = _part(letter, start, head, REPLY)
     letter.sms_sent_upto = upto
     return body
 
 
-def _part(letter: Letter, start: int, head: str) -> tuple[str, int]:
-    """``head`` + as much of the body from ``start`` as fits, with the right ending; and where it stopped."""
+def _part(letter: Letter, start: int, head: str, kind: str) -> tuple[str, int]:
+    """``head`` + as much of the body from ``start`` as fits, with the right ending (the
+    opt-out hint a text of ``kind`` gets counted in); and where it stopped."""
     rest = letter.body[start:]
     done = _(" To reply, text: REPLY %(n)s your answer", n=letter.id)
     more = _(" (more: text READ %(n)s)", n=letter.id)
-    signature = sms.signature()
-    if segments.fits(head + rest + done, max_segments(), signature):
+    signature, tail = sms.signature(), sms.tail(kind)
+    if segments.fits(head + rest + done + tail, max_segments(), signature):
         return head + rest + done, len(letter.body)
-    cut = segments.fit(rest, max_segments(), signature, prefix=head, suffix="…" + more)
+    cut = segments.fit(rest, max_segments(), signature, prefix=head, suffix="…" + more + tail)
     return head + rest[:cut] + "…" + more, start + cut
 
 
 def preview(body: str, *, number: int, sender_label: str, locale: str) -> tuple[int, bool]:
-    """How many texts (segments) a letter of ``body`` takes on the recipient's phone,
-    and whether it is past ``SMS_MAX_SEGMENTS`` (the rest then waits for READ N)."""
+    """How many texts (segments) a letter of ``body`` takes on the recipient's phone
+    (a letter, not an answer: the opt-out hint counted), and whether it is past
+    ``SMS_MAX_SEGMENTS`` (the rest then waits for READ N)."""
     with force_locale(locale):
         head = _("Letter %(n)s from %(sender)s: ", n=number, sender=sender_label)
         whole = head + body + _(" To reply, text: REPLY %(n)s your answer", n=number)
-    count = segments.count(whole, sms.signature()).segments
+    count = sms.counted(whole, LETTER).segments
     return count, count > max_segments()

@@ -23,6 +23,7 @@ from ruralinfo.extensions import db
 from ruralinfo.regions.models import Region
 from ruralinfo.sms import segments
 from ruralinfo.sms import services as sms
+from ruralinfo.sms.models import BROADCAST
 from ruralinfo.timeutil import now_utc
 
 
@@ -86,7 +87,7 @@ def preview(audience: audiences.Audience, body: str, body_en: str = "", urgent: 
     result.duplicates = _named_twice(audience)
     draft = Draft(body, body_en, list(reply_options or []), free_reply)
     for language in ("zh", "en"):
-        result.samples[language] = sms.signature() + _sample(draft, language, where)
+        result.samples[language] = sms.framed(_sample(draft, language, where), BROADCAST)
     for language, number in result.by_language.items():
         result.segments_each[language] = segments.count(result.samples[language]).segments
         result.segments += number * result.segments_each[language]

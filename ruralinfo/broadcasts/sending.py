@@ -27,7 +27,7 @@ from ruralinfo.broadcasts import daily_cap, rate, texts
 from ruralinfo.broadcasts.models import PLANNED, QUEUED_TEXT, SENDING, Broadcast, Recipient, TopicOptOut
 from ruralinfo.extensions import db
 from ruralinfo.regions.models import Region
-from ruralinfo.sms import gateways, quiet, segments, status
+from ruralinfo.sms import gateways, quiet, status
 from ruralinfo.sms import services as sms
 from ruralinfo.sms.gateways import GatewayError, SendOutcomeUnknown
 from ruralinfo.sms.models import BROADCAST, FAILED, QUEUED, UNKNOWN, OutboundMessage, StatusEvent
@@ -133,7 +133,7 @@ def send_chunk(message_ids: list[int], topic_id: int | None = None) -> int:
             raise
         went += 1
         try:
-            result = gateway.send(row.to, sms.signature() + row.body, None)
+            result = gateway.send(row.to, sms.framed(row.body, BROADCAST), None)
         except GatewayError as err:
             tasks.after_error(db.session.get(OutboundMessage, row.id), err)
         except SendOutcomeUnknown:
@@ -318,7 +318,7 @@ def _write_personal(broadcast: Broadcast, ids: list[int], made: dict[str, tuple[
     for phone, user_id, language, name, village in rows:
         reads = texts.language_of(broadcast, language)
         body = texts.personal(made[reads][0], name, village, reads)
-        counted = segments.count(body, sms.signature())
+        counted = sms.counted(body, BROADCAST)
         values.append({"to": phone, "user_id": user_id, "body": body, "segments": counted.segments,
                        "encoding": counted.encoding, "kind": BROADCAST, "cause": cause(broadcast.id),
                        "status": QUEUED, "gateway": "", "attempts": 0, "last_error": "",
@@ -332,7 +332,7 @@ def _texts(broadcast: Broadcast) -> dict[str, tuple[str, int, str]]:
     result = {}
     for language in ("zh", "en"):
         body = texts.template(broadcast, language)
-        counted = segments.count(body, sms.signature())
+        counted = sms.counted(body, BROADCAST)
         result[language] = (body, counted.segments, counted.encoding)
     return result
 

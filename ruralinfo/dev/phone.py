@@ -25,6 +25,7 @@ from ruralinfo.extensions import db
 from ruralinfo.liaison import rules
 from ruralinfo.liaison import services as liaison
 from ruralinfo.sms import labels
+from ruralinfo.sms import services as sms
 from ruralinfo.sms.models import OTP, InboundMessage, OutboundMessage
 from ruralinfo.sms.webhooks import sign
 from ruralinfo.web import guard_area
@@ -141,10 +142,9 @@ def conversation(phone: str) -> list[dict]:
     received = db.session.scalars(select(OutboundMessage).where(OutboundMessage.to == phone)
                                   .order_by(OutboundMessage.id.desc()).limit(HISTORY)).all()
     items = [{"dir": "out", "at": m.received_at, "body": m.body, "status": "", "kind": ""} for m in sent]
-    signature = current_app.config.get("SMS_SIGNATURE", "")
     shown = _driving(phone)
     items += [{"dir": "in", "at": m.created_at, "status": m.status, "kind": m.kind,
-               "body": signature + m.body if m.kind != OTP or shown else str(HIDDEN_CODE),
+               "body": sms.framed(m.body, m.kind) if m.kind != OTP or shown else str(HIDDEN_CODE),
                "segments": m.segments, "status_label": labels.status(m.status), "kind_label": labels.kind(m.kind),
                "segments_label": ngettext("%(num)s segment", "%(num)s segments", m.segments)} for m in received]
     return sorted(items, key=lambda item: item["at"])[-HISTORY:]

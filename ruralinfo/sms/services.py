@@ -20,6 +20,24 @@ def signature() -> str:
     return current_app.config.get("SMS_SIGNATURE", "")
 
 
+def tail(kind: str) -> str:
+    """What follows the body of a text of ``kind``: the opt-out hint (``SMS_OPTOUT_HINT``,
+    e.g. 拒收请回复R) on every text an opt-out stops — letters, notices, broadcasts —
+    and nothing on the essential ones (replies, log-in codes), which it does not stop."""
+    hint = current_app.config.get("SMS_OPTOUT_HINT", "")
+    return f" {hint}" if hint and kind not in ESSENTIAL else ""
+
+
+def framed(body: str, kind: str) -> str:
+    """The text as the phone receives it: the signature, the body, the hint."""
+    return signature() + body + tail(kind)
+
+
+def counted(body: str, kind: str) -> segments.Count:
+    """The segments ``body`` costs as sent (signature and hint counted)."""
+    return segments.count(body + tail(kind), signature())
+
+
 def queue_sms(to: str, body: str, *, kind: str, cause: str = "", user=None, force: bool = False,
               status_value: str = QUEUED, routine: bool = False) -> OutboundMessage | None:
     """Add a text to the outbox (not committed: the caller's transaction decides).
@@ -30,9 +48,9 @@ def queue_sms(to: str, body: str, *, kind: str, cause: str = "", user=None, forc
     """
     if user is not None and user.sms_opt_out and kind not in ESSENTIAL and not force:
         return None
-    counted = segments.count(body, signature())
+    cost = counted(body, kind)
     message = OutboundMessage(to=to, body=body, kind=kind, cause=cause[:64], user_id=getattr(user, "id", None),
-                              segments=counted.segments, encoding=counted.encoding, status=status_value,
+                              segments=cost.segments, encoding=cost.encoding, status=status_value,
                               attempts=0, last_error="", gateway="",
                               next_attempt_at=quiet.held_until() if routine and kind not in ESSENTIAL else None)
     db.session.add(message)

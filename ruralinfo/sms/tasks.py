@@ -49,7 +49,7 @@ def send_message(message_id: int) -> None:
         db.session.commit()
         return
     try:
-        result = gateway.send(message.to, services.signature() + message.body, None)
+        result = gateway.send(message.to, services.framed(message.body, message.kind), None)
     except GatewayError as err:
         after_error(message, err)
     except SendOutcomeUnknown as err:
@@ -66,7 +66,7 @@ def reconcile_message(message_id: int) -> None:
         return
     check, attempted_at = _check_number(message), message.updated_at
     try:
-        found = gateways.current().find(message.to, services.signature() + message.body, attempted_at,
+        found = gateways.current().find(message.to, services.framed(message.body, message.kind), attempted_at,
                                         exclude=_stored_ids(message))
     except (GatewayError, SendOutcomeUnknown) as err:
         db.session.rollback()

@@ -22,6 +22,7 @@ from tests.kannel.conftest import SECRET
 from tests.kannel.harness import INSTALL_HINT, KannelHarness, missing_binaries
 
 LONG_NUMBER = "1069012316"
+HINT = "拒收请回复R"
 
 
 @pytest.fixture
@@ -36,7 +37,8 @@ def county_before_kannel(database_url):
     config = {**BASE_CONFIG, "DATABASE_URL": database_url, "SMS_BACKEND": "kannel",
               "KANNEL_SEND_URL": kannel.send_url, "KANNEL_USERNAME": kannel.username,
               "KANNEL_PASSWORD": kannel.password, "KANNEL_SECRET": SECRET, "KANNEL_FROM": LONG_NUMBER,
-              "KANNEL_ALLOWED_IPS": "127.0.0.1", "QUIET_HOURS": "", "SMS_SEND_TIMEOUT": 5}
+              "KANNEL_ALLOWED_IPS": "127.0.0.1", "QUIET_HOURS": "", "SMS_SEND_TIMEOUT": 5,
+              "SMS_OPTOUT_HINT": HINT}
     app = create_app(config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     app.config["PUBLIC_BASE_URL"] = kannel.app_url = f"http://127.0.0.1:{server.server_port}"
@@ -86,18 +88,18 @@ def test_a_farmer_posts_by_text_and_gets_the_reply_on_the_phone(county, make_far
     assert delivered == DELIVERED
 
 
-def test_english_in_and_a_notice_out_to_a_farmer(county, make_farmer):
+def test_english_in_and_a_notice_out_with_the_opt_out_hint(county, make_farmer):
     app, kannel = county
     farmer = make_farmer(phone="+8613800138012")
     kannel.send_in("+8613800138012", LONG_NUMBER, "HELP")
     got = kannel.wait_for(lambda m: m.receiver.endswith("13800138012"), joined=True)
-    assert got.text.startswith(app.config["SMS_SIGNATURE"])
+    assert got.text.startswith(app.config["SMS_SIGNATURE"]) and HINT not in got.text  # a reply: no hint
     with app.app_context():  # this app's (make_farmer pushed the outbox backend's)
         notice = sms.queue_sms(farmer.phone, "明早有霜冻，请注意茶园防冻。", kind="notice", user=farmer)
         db.session.commit()
         sms.dispatch_pending()
         notice_id = notice.id
-    kannel.wait_for(lambda m: m.text.endswith("请注意茶园防冻。"), joined=True)
+    kannel.wait_for(lambda m: m.text.endswith("请注意茶园防冻。 " + HINT), joined=True)
     _until(lambda: db.session.scalar(select(OutboundMessage.id).where(
         OutboundMessage.id == notice_id, OutboundMessage.status == DELIVERED)))
 
@@ -115,6 +117,6 @@ def test_texts_wait_while_kannel_is_down_and_go_when_it_is_back(county_before_ka
         report = tasks.sweep(now=notice.next_attempt_at + timedelta(seconds=1))
         assert report.queued == 1
         notice_id = notice.id
-    kannel.wait_for(lambda m: m.text.endswith("明天上午停电检修。"))
+    kannel.wait_for(lambda m: m.text.endswith("明天上午停电检修。 " + HINT))
     _until(lambda: db.session.scalar(select(OutboundMessage.id).where(
         OutboundMessage.id == notice_id, OutboundMessage.status == DELIVERED)))

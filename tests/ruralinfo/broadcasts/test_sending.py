@@ -299,3 +299,18 @@ def test_a_broadcast_is_done_when_the_provider_has_every_text_before_any_is_repo
     services.send(broadcast.id)
     assert sending.progress(broadcast.id) == {"sending": 11, "opted_out": 1}
     assert db.session.get(Broadcast, broadcast.id).status == DONE
+
+
+def test_the_opt_out_hint_ends_every_broadcast_text_and_is_counted(app, gateway, farmers):
+    app.config["SMS_OPTOUT_HINT"] = "拒收请回复R"
+    body = "明" * (70 - len("【农业局】") - len(" 拒收请回复R") + 1)  # one segment without the hint, two with it
+    shown = planning.preview(audiences.clean(Rules(groups=["茶叶"])), body)
+    assert shown.samples["zh"] == "【农业局】" + body + " 拒收请回复R" and shown.segments_each["zh"] == 2
+    broadcast = sending_broadcast(body=body, body_en="Frost tomorrow.")
+    sending.run(broadcast.id)
+    bodies = dict(gateway.received)
+    assert bodies[farmers[2].phone] == "【农业局】" + body + " 拒收请回复R"
+    assert bodies[farmers[0].phone] == "【农业局】Frost tomorrow. 拒收请回复R"
+    stored = db.session.scalar(select(OutboundMessage).where(OutboundMessage.to == farmers[2].phone,
+                                                             OutboundMessage.kind == "broadcast"))
+    assert stored.segments == 2
