@@ -42,7 +42,8 @@ REPORT_TYPES = {
     "8": "sent",         # accepted by the SMSC
     "16": "failed",      # rejected by the SMSC
 }
-_SMPP_ERROR = re.compile(r"\berr:(\w+)")  # in an SMPP receipt: "… stat:UNDELIV err:012 …"
+# The SMSC's error: in a receipt "… stat:UNDELIV err:012 …", in a refusal "NACK/0x00000045/…".
+_SMPP_ERROR = re.compile(r"\berr:(\w+)|^NACK/(0x[0-9A-Fa-f]+)")
 
 
 def allowed_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -115,7 +116,9 @@ def delivery_report():
     provider_id, kind = _value("id"), _value("status").strip()
     if provider_id:
         word = REPORT_TYPES.get(kind, f"kannel-{kind}"[:16])
-        error = _SMPP_ERROR.search(_value("answer"))
-        code = error.group(1) if error and kind in ("2", "16") and error.group(1).strip("0") else ""
+        error = _SMPP_ERROR.search(_value("answer")) if kind in ("2", "16") else None
+        code = (error.group(1) or error.group(2)) if error else ""
+        if code.strip("0x") == "":  # err:000 is no error
+            code = ""
         services.apply_status(provider_id, word, code)
     return Response("", status=200, mimetype="text/plain")

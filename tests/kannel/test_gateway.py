@@ -75,3 +75,44 @@ def test_kannel_down_leaves_the_text_queued_and_a_wrong_password_is_said(kannel_
     with app.app_context(), pytest.raises(gateways.GatewayError) as refused:
         gateways.current().send("+8613800138005", "测试", None)
     assert not refused.value.retryable
+
+
+def test_plain_english_goes_as_gsm_7bit_and_is_cut_where_it_was_counted(kannel, kannel_config):
+    """Sent as UCS-2 it would be cut every 67 characters and cost three times what was counted."""
+    app = _app({**kannel_config, "SMS_SIGNATURE": "[Bureau] "})
+    text = "Frost warning for tonight: cover the tea bushes and drain the fields. " * 3  # 210 characters
+    message = _send(app, "+8613800138006", text)
+    got = kannel.wait_for(lambda m: m.text.endswith(text), joined=True)
+    parts = [m for m in kannel.received() if m.receiver.endswith("13800138006")]
+    assert got.text == "[Bureau] " + text and len(parts) == message.segments == 2
+
+
+def test_a_full_kannel_queue_is_retried_later_a_refusal_is_not(kannel_config):
+    """Kannel's 503 ("Temporal failure, try again later") sent nothing; its 403 is final."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    answers = iter([(503, b"Temporal failure, try again later."), (403, b"Not routable. Do not try again.")])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            status, body = next(answers)
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        app = _app({**kannel_config, "KANNEL_SEND_URL": f"http://127.0.0.1:{server.server_port}/cgi-bin/sendsms"})
+        busy = _send(app, "+8613800138007", "明天停水")
+        assert busy.status == QUEUED and "503" in busy.last_error  # kept for a retry
+        with app.app_context(), pytest.raises(gateways.GatewayError) as refused:
+            gateways.current().send("+8613800138008", "测试", None)
+        assert not refused.value.retryable and "Not routable" in str(refused.value)
+    finally:
+        server.shutdown()

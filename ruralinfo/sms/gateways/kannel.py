@@ -1,8 +1,9 @@
 """The Kannel backend: texts through Kannel's smsbox ``sendsms`` HTTP interface, for a
 county in China that reaches its operator or aggregator over SMPP.
 
-Chinese goes as UCS-2 (``coding=2`` with the charset given); Kannel cuts a long text
-into concatenated parts (the sendsms-user's ``concatenation``). Each text gets an id of
+Chinese goes as UCS-2 (``coding=2`` with the charset given), a text of plain ASCII as
+GSM 7-bit (``coding=0``), so that Kannel cuts a long text into the same concatenated
+parts (the sendsms-user's ``concatenation``) as ``segments.count`` counts and bills. Each text gets an id of
 ours, carried in its delivery-report URL (``dlr-mask=31``: every report) so that a
 report finds its message: ``PUBLIC_BASE_URL/kannel/dlr?secret=…&id=…&status=%d&answer=%A``.
 
@@ -21,6 +22,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
+from ruralinfo.sms import segments
 from ruralinfo.sms.gateways import GatewayError, SendOutcomeUnknown, SendResult, register
 from ruralinfo.sms.models import SENDING
 
@@ -47,8 +49,9 @@ class KannelGateway:
         provider_id = f"kannel-{uuid.uuid4().hex}"
         report = f"{self.dlr_base}?{urllib.parse.urlencode({'secret': self.secret, 'id': provider_id})}" \
                  "&status=%d&answer=%A"
+        plain = body.isascii() and segments.encoding_of(body) == segments.GSM7
         params = {"username": self.username, "password": self.password, "to": to, "text": body,
-                  "coding": 2, "charset": "UTF-8", "dlr-mask": DLR_ALL, "dlr-url": report}
+                  "coding": 0 if plain else 2, "charset": "UTF-8", "dlr-mask": DLR_ALL, "dlr-url": report}
         if self.sender:
             params["from"] = self.sender
         url = f"{self.send_url}?{urllib.parse.urlencode(params)}"
@@ -57,7 +60,9 @@ class KannelGateway:
                 answer = response.read().decode("utf-8", "replace").strip()
         except urllib.error.HTTPError as err:  # Kannel answered: it refused (nothing was sent)
             detail = err.read().decode("utf-8", "replace").strip()
-            raise GatewayError(f"Kannel refused the text ({err.code}): {detail}", code=str(err.code)) from err
+            # 503 "Temporal failure, try again later": its queue is full or it is stopping
+            raise GatewayError(f"Kannel refused the text ({err.code}): {detail}", code=str(err.code),
+                               retryable=err.code == 503) from err
         except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError) as err:
             reason = getattr(err, "reason", err)
             if isinstance(reason, ConnectionRefusedError):  # Kannel is down: nothing went out

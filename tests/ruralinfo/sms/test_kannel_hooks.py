@@ -147,5 +147,5 @@ def test_undelivered_rejected_unknown_and_odd_reports(app, client):
     db.session.refresh(undelivered)
     db.session.refresh(rejected)
     assert undelivered.status == UNDELIVERED and undelivered.last_error == "provider error 012"
-    assert rejected.status == FAILED
+    assert rejected.status == FAILED and rejected.last_error == "provider error 0x00000045"
     assert count(StatusEvent) == 4
