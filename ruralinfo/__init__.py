@@ -6,12 +6,15 @@ import os
 from flask import Flask
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, *, checked: bool = True) -> Flask:
     """Build the app: configuration, extensions, blueprints, CLI. No I/O beyond
-    reading configuration; the schema is made only by ``flask db upgrade``."""
+    reading configuration; the schema is made only by ``flask db upgrade``.
+
+    ``checked=False`` skips the refusal of a configuration that cannot be used: only for
+    ``doctor``, whose job is to say what is wrong with it."""
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
-    _configure(app, test_config)
+    _configure(app, test_config, checked)
     from ruralinfo.web import IdConverter
     app.url_map.converters["int"] = IdConverter  # before any route: ids too large for the database are no match
 
@@ -41,7 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _configure(app: Flask, test_config: dict | None) -> None:
+def _configure(app: Flask, test_config: dict | None, checked: bool = True) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from ruralinfo import config
@@ -53,7 +56,8 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     else:
         app.config.update(test_config)
     config.derive(app.config)
-    config.validate(app.config, debug=app.debug)
+    if checked:
+        config.validate(app.config, debug=app.debug)
     if app.config["PROXY_COUNT"]:
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

@@ -93,7 +93,8 @@ def sweep(every: int) -> None:
 
 def init_app(app: Flask) -> None:
     from ruralinfo.accounts.cli import users_cli
+    from ruralinfo.doctor import doctor
     from ruralinfo.sms.cli import outbox_command, sms_cli
 
-    for command in (regions_cli, users_cli, create_staff, demo, worker, sweep, outbox_command, sms_cli):
+    for command in (regions_cli, users_cli, create_staff, demo, worker, sweep, outbox_command, sms_cli, doctor):
         app.cli.add_command(command)

@@ -7,6 +7,7 @@ Served on 127.0.0.1 (a free port, a thread) it answers what the client sends:
     GET  /2010-04-01/Accounts/{sid}/Messages/{SM…}.json  fetch
     POST /2010-04-01/Accounts/{sid}/Calls.json           create a call (201, status queued; see "Calls")
     GET  /2010-04-01/Accounts/{sid}/Recordings/{RE…}.mp3 a recording's sound (see "Recordings")
+    GET  /2010-04-01/Accounts/{sid}.json                 the account (``account_status``, ``account_type``)
 
 with HTTP basic auth checked against the account. Every created message is kept
 in ``messages`` (Twilio's JSON plus ``status_callback``). The next create can be
@@ -32,6 +33,7 @@ API = "/2010-04-01/Accounts/{account}/Messages"
 MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages(?:/(?P<sid>SM\w+))?\.json$")
 CALLS = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Calls\.json$")
 RECORDINGS = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Recordings/(?P<sid>RE\w+)\.(?:mp3|wav)$")
+ACCOUNT = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)\.json$")
 MEDIA = re.compile(r"^/media/(?P<sid>RE\w+)\.(?:mp3|wav)$")  # the recordings' media store
 
 
@@ -61,6 +63,8 @@ class FakeTwilio:
         self.recordings: dict[str, bytes] = {}       # RE… → the sound (see "Recordings")
         self.requests: list[tuple[str, str]] = []   # (method, path) of every request received
         self.on_create = None                        # called with the record before answering
+        self.account_status = "active"               # or "suspended", "closed" (what fetching the account says)
+        self.account_type = "Full"                   # or "Trial"
         self._faults: list[tuple] = []
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -116,6 +120,8 @@ class FakeTwilio:
             return self._calls(request, CALLS.match(request.path)["account"])
         if RECORDINGS.match(request.path) or MEDIA.match(request.path):
             return self._recording(request)
+        if ACCOUNT.match(request.path):
+            return self._account(request, ACCOUNT.match(request.path)["account"])
         match = MESSAGES.match(request.path)
         if match is None:
             return _error(404, 20404, "The requested resource was not found")
@@ -272,3 +278,19 @@ class FakeTwilio:
             return _error(404, 20404, "The requested resource was not found")
         location = f"http://localhost:{self.port}/media/{match['sid']}.mp3?Signature={match['sid'][::-1]}"
         return Response("", status=302, headers={"Location": location})
+
+    # --- the Account (``doctor`` fetches it) ---------------------------------------------
+
+    def _account(self, request: Request, account: str) -> Response:
+        if not self._authorized(request, account):
+            return _error(401, 20003, "Authenticate")
+        if request.method != "GET":
+            return _error(405, 20004, "Method not allowed")
+        now = _rfc2822(datetime.now(UTC))
+        base = f"/2010-04-01/Accounts/{self.account_sid}"
+        body = {"auth_token": self.auth_token, "date_created": now, "date_updated": now,
+                "friendly_name": "ruralinfo test account", "owner_account_sid": self.account_sid,
+                "sid": self.account_sid, "status": self.account_status, "type": self.account_type,
+                "subresource_uris": {"messages": f"{base}/Messages.json", "calls": f"{base}/Calls.json"},
+                "uri": f"{base}.json"}
+        return Response(json.dumps(body), mimetype="application/json")
