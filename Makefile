@@ -46,6 +46,7 @@ bench: $(VENV)/.installed translations
 	$(BIN)/python bench/webhook_latency.py
 	$(BIN)/python bench/broadcast.py
 	$(BIN)/python bench/voice_latency.py
+	$(BIN)/python bench/kannel.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
