@@ -5,13 +5,13 @@ standard library's module of the same name.
 """
 import sys
 
-from ruralinfo import create_app
+from ruralinfo import create_app, doctor
 from ruralinfo.config import ConfigError
 
 try:
     app = create_app()
 except ConfigError:
-    if "doctor" not in sys.argv[1:]:
+    if not doctor.requested(sys.argv):
         raise
     # `flask --app wsgi doctor` is how an operator finds out what is wrong with a
     # configuration the app refuses: it runs on it, and says so in plain words.

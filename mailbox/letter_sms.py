@@ -72,12 +72,12 @@ def _part(letter: Letter, start: int, head: str, kind: str) -> tuple[str, int]:
     return head + rest[:cut] + "…" + more, start + cut
 
 
-def preview(body: str, *, number: int, sender_label: str, locale: str) -> tuple[int, bool]:
+def preview(body: str, *, number: int, sender_label: str, locale: str, essential: bool = False) -> tuple[int, bool]:
     """How many texts (segments) a letter of ``body`` takes on the recipient's phone
-    (a letter, not an answer: the opt-out hint counted), and whether it is past
-    ``SMS_MAX_SEGMENTS`` (the rest then waits for READ N)."""
+    (an ``essential`` one, an answer, without the opt-out hint a letter carries), and
+    whether it is past ``SMS_MAX_SEGMENTS`` (the rest then waits for READ N)."""
     with force_locale(locale):
         head = _("Letter %(n)s from %(sender)s: ", n=number, sender=sender_label)
         whole = head + body + _(" To reply, text: REPLY %(n)s your answer", n=number)
-    count = sms.counted(whole, LETTER).segments
+    count = sms.counted(whole, REPLY if essential else LETTER).segments
     return count, count > max_segments()

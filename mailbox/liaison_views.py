@@ -107,13 +107,22 @@ def _waiting(letters: list[Letter]) -> list[Letter]:
     return [item for item in letters if item.recipient_point_id == g.point.id and item.state in (NEW, READ)]
 
 
+def _answered(letters: list[Letter], letter_id: int) -> Letter:
+    """The letter an answer in this thread answers: the latest that came to the point,
+    else the one shown."""
+    received = [item for item in letters if item.recipient_point_id == g.point.id]
+    return received[-1] if received else next(item for item in letters if item.id == letter_id)
+
+
 @bp.post("/<int:letter_id>/count")
 def count(letter_id: int):
     """As the liaison types: how many texts the answer takes on the farmer's phone."""
     letters = _thread_or_404(letter_id)
     farmer = _farmer_of(letters, g.point)
+    answered = _answered(letters, letter_id)
     texts, over = letter_sms.preview(request.form.get("body", ""), number=max(item.id for item in letters) + 1,
-                                     sender_label=g.point.name, locale=farmer.language if farmer else "zh")
+                                     sender_label=g.point.name, locale=farmer.language if farmer else "zh",
+                                     essential=letter_sms.is_answer(answered, farmer))
     limit = current_app.config["SMS_MAX_SEGMENTS"]
     if over:
         message = _l("%(n)s texts: more than %(max)s. The farmer gets the first %(max)s and the rest by "
@@ -149,10 +158,8 @@ def reply(letter_id: int):
     farmer = _farmer_of(letters, g.point)
     form = LetterForm()
     if form.validate_on_submit():
-        # answer the latest letter of the thread that came to the point (else the one shown)
-        received = [item.id for item in letters if item.recipient_point_id == g.point.id]
         try:
-            new = services.reply(received[-1] if received else letter_id, sender=current_user,
+            new = services.reply(_answered(letters, letter_id).id, sender=current_user,
                                  body=form.body.data, channel=WEB)
         except services.MailboxError as err:
             form.body.errors = [*form.body.errors, *err.errors.values()]

@@ -155,6 +155,9 @@ def validate(config: dict, *, debug: bool) -> None:
         return
     if config["SECRET_KEY"] == DEV_SECRET_KEY or len(config["SECRET_KEY"]) < 16:
         raise ConfigError("SECRET_KEY is the development default or too short: set a long random value.")
+    if config["SMS_BACKEND"] == "kannel" and len(config.get("KANNEL_SECRET") or "") < 16:
+        raise ConfigError("KANNEL_SECRET is shorter than 16 characters: anyone who guesses it can text in as "
+                          "any farmer; set a long random value (in kannel.conf's post-url too).")
     if config["IDENTITY_KEY"] == DEV_IDENTITY_KEY or len(config["IDENTITY_KEY"]) < 32:
         raise ConfigError(
             "IDENTITY_KEY is the development default or shorter than 32 characters: "

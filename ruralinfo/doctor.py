@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
+import os
 import re
 import socket
 import urllib.error
@@ -460,6 +461,25 @@ def _count(number: int, word: str) -> str:
 def format_line(finding: Finding) -> str:
     """How a finding reads on the terminal: ``level  name: message``."""
     return f"{finding.level:<8} {finding.name}" + (f": {finding.message}" if finding.message else "")
+
+
+_FLASK_OPTIONS_WITH_VALUES = ("--app", "-A", "--env-file", "-e")
+
+
+def requested(argv: list[str]) -> bool:
+    """Whether this process is ``flask … doctor`` (wsgi.py then builds the app even on a
+    configuration it would refuse): the program is flask and its command — the first
+    word after flask's own options — is doctor."""
+    program = argv[0] if argv else ""
+    if os.path.basename(program) != "flask" and not program.endswith(os.path.join("flask", "__main__.py")):
+        return False
+    words = iter(argv[1:])
+    for word in words:
+        if word in _FLASK_OPTIONS_WITH_VALUES:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word == "doctor"
+    return False
 
 
 @click.command("doctor")

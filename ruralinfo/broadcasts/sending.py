@@ -136,8 +136,8 @@ def send_chunk(message_ids: list[int], topic_id: int | None = None) -> int:
             result = gateway.send(row.to, sms.framed(row.body, BROADCAST), None)
         except GatewayError as err:
             tasks.after_error(db.session.get(OutboundMessage, row.id), err)
-        except SendOutcomeUnknown:
-            tasks.after_unknown(db.session.get(OutboundMessage, row.id), claimed_at)
+        except SendOutcomeUnknown as err:
+            tasks.after_unknown(db.session.get(OutboundMessage, row.id), claimed_at, err.provider_id)
         else:
             accepted.append({"message": row.id, "provider": result.provider_id, "first": row.provider_id is None,
                              "new": result.status if status.can_move(SENDING_TEXT, result.status) else SENDING_TEXT})
@@ -161,10 +161,12 @@ def _record(accepted: list[dict]) -> None:
                                        updated_at=now_utc()),
                                [{"message": one["message"], "provider": one["provider"], "new": one["new"]}
                                 for one in accepted])
-        _replay_early_events([one["provider"] for one in accepted])
         # a text accepted before (then undelivered, and retried) was filed already: hooks hear of first sends only
         notify_accepted([one["message"] for one in accepted if one["first"]])
     db.session.commit()
+    if accepted:  # after the ids are committed: see services.apply_status
+        _replay_early_events([one["provider"] for one in accepted])
+        db.session.commit()
 
 
 _RECORD_PG = text(

@@ -75,6 +75,7 @@ def _from_allowed(address: str, networks) -> bool:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    ip = getattr(ip, "ipv4_mapped", None) or ip  # ::ffff:10.0.0.5 on a dual-stack socket is 10.0.0.5
     return any(ip in network for network in networks)
 
 

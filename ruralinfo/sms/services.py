@@ -95,9 +95,15 @@ def apply_status(provider_id: str, provider_status: str, error_code: str = "") -
     """Record a status callback and move the message if the state machine allows.
 
     Returns True when the message moved. Unknown ids and late callbacks are
-    recorded and change nothing."""
+    recorded and change nothing.
+
+    A report can come before the sender has stored the provider id (Kannel's come
+    within milliseconds). Then both sides write, commit, and read again: the sender
+    replays the early events after committing the id (``replay_early_events``), and
+    this looks the id up again after committing the event — so one of the two
+    always sees the other, and the report is never lost between them."""
     new = status.from_provider(provider_status)
-    message = db.session.scalar(select(OutboundMessage).where(OutboundMessage.provider_id == provider_id))
+    message = _by_provider(provider_id)
     moved = False
     if message is not None and new is not None:
         moved = _move(message, new, error_code)
@@ -105,12 +111,23 @@ def apply_status(provider_id: str, provider_status: str, error_code: str = "") -
                                status=(provider_status or "")[:16], error_code=(error_code or "")[:16],
                                applied=moved))
     db.session.commit()
+    if message is None:
+        message = _by_provider(provider_id)
+        if message is not None:
+            moved = replay_early_events(message)
+            db.session.commit()
     return moved
 
 
+def _by_provider(provider_id: str) -> OutboundMessage | None:
+    return db.session.scalar(select(OutboundMessage).where(OutboundMessage.provider_id == provider_id))
+
+
 def _move(message: OutboundMessage, new: str, error_code: str = "") -> bool:
-    """A guarded UPDATE, so that two callbacks racing cannot move a message backwards."""
-    allowed_from = [old for old in status.RANK if status.can_move(old, new)]
+    """A guarded UPDATE, so that two callbacks racing cannot move a message backwards.
+    Never out of ``queued``: a report cannot be about a text not yet handed over — it is
+    a late one about an earlier attempt of a text queued again (a broadcast's retry)."""
+    allowed_from = [old for old in status.RANK if old != QUEUED and status.can_move(old, new)]
     result = db.session.execute(
         update(OutboundMessage)
         .where(OutboundMessage.id == message.id, OutboundMessage.status.in_(allowed_from))
@@ -121,12 +138,16 @@ def _move(message: OutboundMessage, new: str, error_code: str = "") -> bool:
     return result.rowcount == 1
 
 
-def replay_early_events(message: OutboundMessage) -> None:
-    """Callbacks can arrive before the send call returned the provider id: apply them now."""
+def replay_early_events(message: OutboundMessage) -> bool:
+    """Callbacks can arrive before the send call returned the provider id: apply them now
+    (not committed; call it after the id is committed). True when the message moved."""
     events = db.session.scalars(select(StatusEvent).where(StatusEvent.provider_id == message.provider_id,
-                                                          StatusEvent.message_id.is_(None))).all()
+                                                          StatusEvent.message_id.is_(None))
+                                .order_by(StatusEvent.id)).all()
+    moved = False
     for event in events:
         new = status.from_provider(event.status)
         event.message_id = message.id
         if new is not None and _move(message, new, event.error_code):
-            event.applied = True
+            event.applied = moved = True
+    return moved

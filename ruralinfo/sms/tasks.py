@@ -54,7 +54,7 @@ def send_message(message_id: int) -> None:
         after_error(message, err)
     except SendOutcomeUnknown as err:
         log.warning("outbox message %s: %s", message_id, err)
-        after_unknown(message, claimed_at)
+        after_unknown(message, claimed_at, err.provider_id)
     else:
         _after_success(message, result)
 
@@ -167,9 +167,11 @@ def _update(message: OutboundMessage, *from_states: str, **values) -> bool:
 def _after_success(message: OutboundMessage, result: SendResult) -> None:
     new = result.status if status.can_move(SENDING, result.status) else SENDING
     # UNKNOWN too: a slow send may have been declared abandoned by the sweep meanwhile.
-    if _update(message, SENDING, UNKNOWN, provider_id=result.provider_id, status=new, last_error=""):
-        services.replay_early_events(message)
+    stored = _update(message, SENDING, UNKNOWN, provider_id=result.provider_id, status=new, last_error="")
     db.session.commit()
+    if stored:  # after the id is committed: see services.apply_status
+        services.replay_early_events(message)
+        db.session.commit()
 
 
 def after_error(message: OutboundMessage, err: GatewayError) -> None:
@@ -191,13 +193,19 @@ def after_error(message: OutboundMessage, err: GatewayError) -> None:
     db.session.commit()
 
 
-def after_unknown(message: OutboundMessage, attempted_at: datetime) -> None:
-    """A claimed message whose send may or may not have reached the gateway: looked up later."""
+def after_unknown(message: OutboundMessage, attempted_at: datetime, provider_id: str | None = None) -> None:
+    """A claimed message whose send may or may not have reached the gateway: looked up later.
+    ``provider_id``: the id the gateway gave the text before sending (Kannel's is ours),
+    kept so that a status report for it still finds the text."""
     # updated_at keeps the time of the attempt: reconcile looks for messages created since.
     first_check = attempted_at + CHECK_AFTER[0]
+    known = {"provider_id": provider_id} if provider_id else {}
     moved = _update(message, SENDING, status=UNKNOWN, last_error=TIMED_OUT, updated_at=attempted_at,
-                    next_attempt_at=first_check)
+                    next_attempt_at=first_check, **known)
     db.session.commit()
+    if moved and provider_id:  # a report may have come while we waited: see services.apply_status
+        services.replay_early_events(message)
+        db.session.commit()
     if moved:
         _schedule(reconcile_message, message.id, max(first_check - now_utc(), timedelta(0)))
 
@@ -225,14 +233,16 @@ def _taken(provider_id: str, message_id: int) -> bool:
 def _store_found(message: OutboundMessage, found: SendResult) -> None:
     new = found.status if status.can_move(UNKNOWN, found.status) else SENDING
     first = message.provider_id is None
-    if _update(message, UNKNOWN, provider_id=found.provider_id, status=new, next_attempt_at=None,
-               last_error="timed out; found at the provider"):
-        services.replay_early_events(message)
-        if message.kind == BROADCAST and first:  # its sender died before it could say so
-            from ruralinfo.broadcasts import sending
+    stored = _update(message, UNKNOWN, provider_id=found.provider_id, status=new, next_attempt_at=None,
+                     last_error="timed out; found at the provider")
+    if stored and message.kind == BROADCAST and first:  # its sender died before it could say so
+        from ruralinfo.broadcasts import sending
 
-            sending.notify_accepted([message.id])
+        sending.notify_accepted([message.id])
     db.session.commit()
+    if stored:  # after the id is committed: see services.apply_status
+        services.replay_early_events(message)
+        db.session.commit()
 
 
 def _recheck(message: OutboundMessage, at: datetime) -> None:

@@ -116,3 +116,36 @@ def test_a_full_kannel_queue_is_retried_later_a_refusal_is_not(kannel_config):
         assert not refused.value.retryable and "Not routable" in str(refused.value)
     finally:
         server.shutdown()
+
+
+def test_a_send_without_an_answer_keeps_its_id_and_its_report_settles_it(kannel_config):
+    """Kannel has no message list to look a text up in; its report (8: the SMSC took it) does."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from ruralinfo.sms.models import SENT, UNKNOWN
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self):
+            time.sleep(2)  # longer than SMS_SEND_TIMEOUT: the answer never reaches the app
+            self.send_response(202)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        app = _app({**kannel_config, "SMS_SEND_TIMEOUT": 0.3,
+                    "KANNEL_SEND_URL": f"http://127.0.0.1:{server.server_port}/cgi-bin/sendsms"})
+        message = _send(app, "+8613800138009", "明天停水")
+        assert message.status == UNKNOWN and message.provider_id.startswith("kannel-")
+        with app.app_context():
+            response = app.test_client().get("/kannel/dlr", query_string={
+                "secret": SECRET, "id": message.provider_id, "status": "8", "answer": "ACK/"})
+            assert response.status_code == 200
+            assert db.session.get(OutboundMessage, message.id).status == SENT
+    finally:
+        server.shutdown()

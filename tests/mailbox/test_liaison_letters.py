@@ -166,3 +166,23 @@ def test_the_bureau_sees_every_points_reply_rate(app, client, c, make_staff, log
     assert page.index("长溪村联络点") < page.index("巴里村联络点")  # the worst rate first
     assert "0%" in page and "100%" in page
     assert "All points: 2 letters, 1 answered in time (50%), 1 waiting now." in page
+
+
+def test_the_count_as_the_liaison_types_is_what_the_farmer_gets_with_the_opt_out_hint_set(app, client, c):
+    """An answer to the farmer's own letter is essential: it carries no opt-out hint, so the
+    preview must not count one (it did: "7 texts, more than 6" for an answer sent whole)."""
+    from mailbox import letter_sms
+
+    app.config["SMS_OPTOUT_HINT"] = "拒收请回复R"
+    question = mailbox.send_letter(sender=c.farmer, recipient_point=c.point, body="葡萄苗什么时候下地？",
+                                   channel="web")
+    number = question.id + 1
+    body = next(b for b in ("一" * n for n in range(300, 420))  # where the hint would make a 7th part
+                if letter_sms.preview(b, number=number, sender_label=c.point.name, locale="zh", essential=True)
+                == (6, False) and letter_sms.preview(b, number=number, sender_label=c.point.name, locale="zh")[0] == 7)
+    shown = client.post(f"/liaison/letters/{question.id}/count", data={"body": body}).get_json()
+    assert (shown["texts"], shown["over"]) == (6, False)
+    client.post(f"/liaison/letters/{question.id}/reply", data={"body": body})
+    sent = db.session.scalar(select(OutboundMessage).where(OutboundMessage.to == c.farmer.phone)
+                             .order_by(OutboundMessage.id.desc()))
+    assert sent.kind == REPLY and sent.segments == 6 and body in sent.body

@@ -399,3 +399,15 @@ def test_doctor_runs_on_a_configuration_the_app_refuses_to_start_with(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert re.search(r"^PROBLEM +configuration: .*SECRET_KEY is the development default", result.stdout, re.M)
     assert re.search(r"^PROBLEM +SMS gateway: .*KANNEL_SEND_URL", result.stdout, re.M)
+
+
+@pytest.mark.parametrize("argv, wanted", [
+    (["/srv/ruralinfo/.venv/bin/flask", "--app", "wsgi", "doctor"], True),
+    (["/srv/ruralinfo/.venv/bin/flask", "--app", "wsgi", "doctor", "--json"], True),
+    (["/usr/lib/python3/site-packages/flask/__main__.py", "-A", "wsgi", "--debug", "doctor"], True),
+    (["/srv/ruralinfo/.venv/bin/flask", "--app", "wsgi", "users", "import", "doctor"], False),  # a file named doctor
+    (["/srv/ruralinfo/.venv/bin/flask", "--app", "doctor", "run"], False),
+    (["/srv/ruralinfo/.venv/bin/gunicorn", "-n", "doctor", "wsgi:app"], False),
+])
+def test_only_the_doctor_command_runs_on_a_refused_configuration(argv, wanted):
+    assert doctor.requested(argv) is wanted

@@ -39,7 +39,12 @@ class GatewayError(Exception):
 
 class SendOutcomeUnknown(Exception):
     """The request may have reached the provider (a time-out after sending):
-    never send again blindly; reconcile with ``find``."""
+    never send again blindly; reconcile with ``find``. ``provider_id``: the text's id
+    when the gateway chose it before sending (Kannel), so that its reports find it."""
+
+    def __init__(self, message: str, *, provider_id: str | None = None):
+        super().__init__(message)
+        self.provider_id = provider_id
 
 
 class Gateway(Protocol):

@@ -9,8 +9,9 @@ report finds its message: ``PUBLIC_BASE_URL/kannel/dlr?secret=…&id=…&status=
 
 Kannel keeps no message list to look up, so only an error that cannot have made a text
 is retryable: a connection refused (Kannel down: the text stays queued and the sweep
-sends it when Kannel is back) or a refusal Kannel answered. A request that went out and
-got no answer is an unknown outcome, never sent again blindly.
+sends it when Kannel is back), its 503 (queue full) or a refusal Kannel answered. A
+request that went out and got no answer is an unknown outcome, never sent again blindly:
+the text keeps its id, so that Kannel's report (8 accepted, 16 rejected…) settles it.
 """
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ class KannelGateway:
             reason = getattr(err, "reason", err)
             if isinstance(reason, ConnectionRefusedError):  # Kannel is down: nothing went out
                 raise GatewayError("Kannel is not reachable (connection refused)", retryable=True) from err
-            raise SendOutcomeUnknown(f"no answer from Kannel: {reason}") from err
+            raise SendOutcomeUnknown(f"no answer from Kannel: {reason}", provider_id=provider_id) from err
         if not answer.startswith(ACCEPTED):
             raise GatewayError(f"Kannel did not accept the text: {answer}")
         return SendResult(provider_id=provider_id, status=SENDING)

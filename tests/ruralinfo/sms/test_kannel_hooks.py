@@ -48,7 +48,10 @@ def test_a_text_without_the_secret_or_from_elsewhere_changes_nothing(app, app_co
     inside = guarded.test_client().post("/kannel/sms", environ_base={"REMOTE_ADDR": "192.168.1.20"},
                                         query_string={"secret": SECRET, "from": farmer.phone, "text": "卖 土豆",
                                                       "id": "x2"})
-    assert inside.status_code == 200 and count(InboundMessage) == 1
+    mapped = guarded.test_client().post("/kannel/sms", environ_base={"REMOTE_ADDR": "::ffff:10.0.0.5"},
+                                        query_string={"secret": SECRET, "from": farmer.phone, "text": "我的",
+                                                      "id": "x3"})  # the same address on a dual-stack socket
+    assert inside.status_code == mapped.status_code == 200 and count(InboundMessage) == 2
 
 
 def test_no_secret_configured_accepts_nothing(app_config, make_farmer):
@@ -59,9 +62,16 @@ def test_no_secret_configured_accepts_nothing(app_config, make_farmer):
         assert response.status_code == 403 and count(InboundMessage) == 0
 
 
-def test_a_wrong_allowed_address_list_is_refused_at_start(app_config):
+def test_a_wrong_allowed_address_list_or_a_short_secret_is_refused_at_start(app_config):
     with pytest.raises(ConfigError, match="KANNEL_ALLOWED_IPS"):
         create_app({**app_config, "KANNEL_ALLOWED_IPS": "10.0.0.5, the gateway"})
+    from ruralinfo import config
+
+    kannel = {**app_config, "TESTING": False, "SMS_BACKEND": "kannel", "KANNEL_SEND_URL": "http://127.0.0.1:13013/",
+              "KANNEL_USERNAME": "ruralinfo", "KANNEL_PASSWORD": "pass-word-42"}
+    with pytest.raises(ConfigError, match="KANNEL_SECRET is shorter than 16"):
+        create_app({**kannel, "KANNEL_SECRET": "guessable"})
+    config.validate(create_app({**kannel, "KANNEL_SECRET": SECRET}).config, debug=False)  # long enough
 
 
 def test_a_post_by_text_is_handled_and_the_reply_goes_out_as_a_text_of_its_own(app, client, make_farmer):

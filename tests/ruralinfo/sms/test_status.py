@@ -104,3 +104,32 @@ def test_a_callback_moves_an_unknown_outcome_on(app):
     message = _message("SM" + "6" * 32, state=UNKNOWN)
     assert services.apply_status(message.provider_id, "queued")
     assert message.status == SENDING
+
+
+def test_a_report_racing_the_send_is_applied_by_whichever_side_comes_second(app, monkeypatch):
+    """Kannel reports within milliseconds. Here the report looked the id up just before the
+    sender committed it, and the sender's replay ran just before the report was committed:
+    the report, reading again after its own commit, applies itself."""
+    message = _message("kannel-race", SENDING)
+    assert not services.replay_early_events(message)  # the sender's replay: nothing yet
+    db.session.commit()
+    looked_up = []
+    real = services._by_provider
+
+    def late(provider_id):  # the first look-up ran before the sender's commit
+        looked_up.append(provider_id)
+        return None if len(looked_up) == 1 else real(provider_id)
+
+    monkeypatch.setattr(services, "_by_provider", late)
+    assert services.apply_status("kannel-race", "sent")
+    db.session.refresh(message)
+    assert message.status == SENT and _events("kannel-race") == [("sent", True, message.id)]
+
+
+def test_a_late_report_about_an_earlier_attempt_leaves_a_text_queued_again_alone(app):
+    """A broadcast's undelivered text queued again keeps its old provider id until it is resent."""
+    message = _message("kannel-earlier", QUEUED)
+    assert not services.apply_status("kannel-earlier", "sent")
+    assert not services.apply_status("kannel-earlier", "delivered")
+    db.session.refresh(message)
+    assert message.status == QUEUED
