@@ -135,3 +135,25 @@ def test_make_run_says_which_port_is_taken():
         result = subprocess.run([sys.executable, "scripts/port_free.py", str(port)], capture_output=True, text=True)
     assert result.returncode != 0 and f"Port {port} is already in use" in result.stderr
     assert f"make run PORT={port + 1}" in result.stderr
+
+
+def test_the_access_log_never_writes_a_query_string():
+    """Kannel puts its secret, the sender's number and the text in the query string."""
+    import runpy
+    from datetime import timedelta
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    settings = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    config = Config()
+    config.set("access_log_format", settings["access_log_format"])
+    query = "secret=kannel-secret-0123456789&from=8613800138000&text=%E5%8D%96"
+    environ = {"REQUEST_METHOD": "POST", "RAW_URI": f"/kannel/sms?{query}", "PATH_INFO": "/kannel/sms",
+               "QUERY_STRING": query, "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}
+    response = SimpleNamespace(status="200 OK", headers=[], sent=0)
+    line = settings["access_log_format"] % Logger(config).atoms(response, [], environ, timedelta(milliseconds=12))
+    assert line.startswith('127.0.0.1 "POST /kannel/sms" 200')
+    assert "secret" not in line and "13800138000" not in line and "text" not in line
