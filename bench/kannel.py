@@ -13,7 +13,9 @@ inbound texts reach it.
 Out: ``--texts`` one-segment Chinese notices are put in the outbox and handed to the job
 queue; then N job workers (``flask --app wsgi worker``, as in production) send them
 through sendsms. The figure is texts a second from the first worker's start until the
-fake SMSC has received the last one.
+fake SMSC has received the last one. Texts made together go in batches of ten, one job
+(one work horse) a batch (``sms.tasks.send_batch``). Each phase then waits for all their
+delivery reports, so that the next one does not measure their backlog.
 
 In: Kannel's sms-service calls to ``POST /kannel/sms`` at a steady ``--rate`` a second
 (open loop: a call goes on time even when earlier ones are slow), the mix of
@@ -125,6 +127,28 @@ def outbound(env: dict, kannel: KannelHarness, phones: list[str], texts: int, wo
         return texts / (time.perf_counter() - started)
     finally:
         stop(processes)
+        settle(env["DATABASE_URL"])
+
+
+def settle(url: str, timeout: float = 180) -> None:
+    """Wait until Kannel's delivery reports for the texts sent have all come back, so that
+    the next phase does not measure their backlog."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    deadline = time.monotonic() + timeout
+    try:
+        with engine.connect() as conn:
+            while time.monotonic() < deadline:
+                left = conn.execute(text("SELECT count(*) FROM sms_outbox WHERE kind = 'notice' "
+                                         "AND status NOT IN ('delivered', 'queued')")).scalar()
+                conn.commit()
+                if not left:
+                    return
+                time.sleep(0.5)
+        print(f"  ({left} reports still awaited after {timeout:.0f} s)")
+    finally:
+        engine.dispose()
 
 
 def inbound_plan(phones: list[str], total: int, seed: int = 2026) -> list[dict]:

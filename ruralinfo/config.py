@@ -20,11 +20,11 @@ ENV_KEYS = (
     "SMS_RATE", "SMS_PRICE", "SMS_CURRENCY", "BROADCAST_DAILY_CAP", "BROADCAST_APPROVAL_THRESHOLD",
     "BROADCAST_MAX_HOURS", "QUESTION_SLA_DAYS", "HOTLINE_VOICE", "HOTLINE_TIMEOUT",
     "KANNEL_SEND_URL", "KANNEL_USERNAME", "KANNEL_PASSWORD", "KANNEL_SECRET", "KANNEL_FROM",
-    "KANNEL_ALLOWED_IPS", "KANNEL_STATUS_URL", "SMS_OPTOUT_HINT",
+    "KANNEL_ALLOWED_IPS", "KANNEL_STATUS_URL", "SMS_OPTOUT_HINT", "WORKER_NICE",
 )
 INTEGERS = ("PROXY_COUNT", "SMS_MAX_SEGMENTS", "LETTER_SLA_DAYS", "POST_DAYS", "MATCH_ALERTS_PER_DAY",
             "BROADCAST_DAILY_CAP", "BROADCAST_APPROVAL_THRESHOLD", "QUESTION_SLA_DAYS",
-            "HOTLINE_TIMEOUT")
+            "HOTLINE_TIMEOUT", "WORKER_NICE")
 NUMBERS = ("SMS_SEND_TIMEOUT", "SMS_RATE", "BROADCAST_MAX_HOURS")  # may have a fraction
 FLAGS = ("DEV_SIMULATORS",)  # "1", "true", "yes", "on" turn them on
 
@@ -73,6 +73,7 @@ def defaults(instance_path: str) -> dict:
         "BROADCAST_MAX_HOURS": 6,  # a broadcast that would take longer to send is blocked
         "QUESTION_SLA_DAYS": 3,  # working days an expert's answer may take (hotline.workdays)
         "SMS_MAX_ATTEMPTS": 5,
+        "WORKER_NICE": 10,  # the job worker yields the CPU to the web workers (0: same priority)
         "SMS_OPTOUT_HINT": "",  # e.g. 拒收请回复R: added to every text an opt-out stops, counted in its segments
         "KANNEL_ALLOWED_IPS": "",  # ","-separated addresses or networks Kannel calls from; empty: any
         "KANNEL_STATUS_URL": "",  # bearerbox's status page (with its password), for `doctor`

@@ -152,6 +152,7 @@ def run_worker(*, burst: bool = False, echo: Callable[[str], None] = print,
     unhandled, sends with an unknown outcome), as ``flask sms sweep`` does."""
     if not current_app.config.get("REDIS_URL"):
         raise SystemExit("REDIS_URL is not set: jobs run inline, no worker is needed.")
+    lower_priority()
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -178,6 +179,16 @@ def run_worker(*, burst: bool = False, echo: Callable[[str], None] = print,
                 raise SystemExit(1) from None
             sleep(pause)
             pause = min(pause * 2, MAX_PAUSE)
+
+
+def lower_priority() -> int:
+    """Lower this process's CPU priority by ``WORKER_NICE`` (its work horses inherit it):
+    jobs can wait a moment, a farmer's text or call cannot — on a small machine that
+    holds everything, the web workers answer first. Returns the niceness now."""
+    import os
+
+    step = int(current_app.config.get("WORKER_NICE") or 0)
+    return os.nice(step) if step > 0 else os.nice(0)
 
 
 def _reason(err: Exception) -> str:

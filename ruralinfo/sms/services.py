@@ -76,18 +76,20 @@ def dispatch(messages) -> int:
     that a page can say "queued" instead of "sent"."""
     from ruralinfo.sms import tasks
 
-    waiting = 0
     now = now_utc()
-    for message in messages:
-        if message is None or message.status != QUEUED:
-            continue
-        if message.next_attempt_at is not None and message.next_attempt_at > now:
-            continue  # held for the quiet hours: the sweep sends it when they end
+    due = [message.id for message in messages if message is not None and message.status == QUEUED
+           and (message.next_attempt_at is None or message.next_attempt_at <= now)]  # else held for the quiet hours
+    waiting = 0
+    for start in range(0, len(due), tasks.BATCH):  # texts made together go together: one job a batch
+        batch = due[start:start + tasks.BATCH]
         try:
-            jobs.enqueue(tasks.send_message, message.id)
+            if len(batch) == 1:
+                jobs.enqueue(tasks.send_message, batch[0])
+            else:
+                jobs.enqueue(tasks.send_batch, batch)
         except jobs.JobQueueUnavailable:
-            waiting += 1
-            log.warning("outbox message %s stays queued: job queue unavailable", message.id)
+            waiting += len(batch)
+            log.warning("outbox messages %s stay queued: job queue unavailable", batch)
     return waiting
 
 

@@ -59,6 +59,18 @@ def send_message(message_id: int) -> None:
         _after_success(message, result)
 
 
+BATCH = 10  # texts a send_batch job takes: 10 time-outs stay well within RQ's job time-out
+
+
+def send_batch(message_ids: list[int]) -> None:
+    """``send_message`` for texts made together (a match's alerts, a letter to a group):
+    one job, one work horse, for all of them. Each is claimed on its own, so a text
+    another job took, or sent already, is skipped; a worker that dies half-way leaves
+    the rest queued for the sweep."""
+    for message_id in message_ids:
+        send_message(message_id)
+
+
 def reconcile_message(message_id: int) -> None:
     """Find out what became of a send that timed out; never sends."""
     message = db.session.get(OutboundMessage, message_id)

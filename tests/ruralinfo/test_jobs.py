@@ -1,4 +1,5 @@
 """Background jobs: inline without Redis, on RQ with Redis, a clear error when Redis is down."""
+import json
 import os
 
 import pytest
@@ -132,3 +133,21 @@ def test_a_running_worker_sweeps_texts_left_queued(app):
     finally:
         stop.set()
     assert db.session.get(OutboundMessage, message.id).status == "sent"
+
+
+def test_the_worker_yields_the_cpu_to_the_web_workers(tmp_path):
+    """A worker runs WORKER_NICE steps below the web workers (its work horses inherit it)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("import os, json; from ruralinfo import create_app, jobs; "
+              "from tests.conftest import BASE_CONFIG; "
+              f"app = create_app({{**BASE_CONFIG, 'DATABASE_URL': 'sqlite:///{tmp_path}/x.sqlite3', 'WORKER_NICE': 7}}); "
+              "before = os.nice(0); ctx = app.app_context(); ctx.push(); after = jobs.lower_priority(); "
+              "print(json.dumps([before, after]))")
+    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    before, after = json.loads(result.stdout.strip().splitlines()[-1])
+    assert after == min(before + 7, 19)

@@ -314,6 +314,19 @@ def test_with_redis_a_time_out_schedules_a_check_not_a_send(redis_twilio_app, fa
     assert load(message_id).status == UNKNOWN
 
 
+@pytest.mark.skipif(not REDIS, reason="TEST_REDIS_URL is not set (.ci/run sets it)")
+def test_with_redis_texts_made_together_go_in_batches_each_once(redis_twilio_app, fake_twilio, queue_text):
+    ids = [queue_text(f"通知{n}", to=f"+86138001380{n:02d}", kind="notice") for n in range(23)]
+    tasks.send_message(ids[3])  # one of them went already (a job of its own ran first)
+    services.dispatch([db.session.get(OutboundMessage, one) for one in ids])
+    queued = [jobs.queue().fetch_job(job_id) for job_id in jobs.queue().job_ids]
+    assert [(job.func_name, len(job.args[0])) for job in queued] == [("ruralinfo.sms.tasks.send_batch", 10)] * 2 + [
+        ("ruralinfo.sms.tasks.send_batch", 2)]  # 22 still queued: ids[3] was no longer due
+    _work()
+    assert sorted(m["body"] for m in fake_twilio.messages) == sorted(f"{SIGNATURE}通知{n}" for n in range(23))
+    assert {load(one).status for one in ids} == {SENDING}
+
+
 # --- the command line ---------------------------------------------------------------------------
 
 def test_outbox_lists_newest_first_with_json_fields(app, queue_text):
