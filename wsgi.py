@@ -5,12 +5,14 @@ standard library's module of the same name.
 """
 import sys
 
-from ruralinfo import create_app, doctor
+from ruralinfo import create_app
 from ruralinfo.config import ConfigError
 
 try:
     app = create_app()
 except ConfigError:
+    from ruralinfo import doctor
+
     if not doctor.requested(sys.argv):
         raise
     # `flask --app wsgi doctor` is how an operator finds out what is wrong with a

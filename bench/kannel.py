@@ -26,23 +26,19 @@ Kannel. The figure is the latency of the app's answer to Kannel, p50/p90/p99.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
-import random
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # our `mailbox`, not the standard library's
 
-from bench.common import recreate_database  # noqa: E402
-from bench.webhook_latency import (FARMER_PHONE, IDENTITY, SECRET, cpu_seconds, free_port,  # noqa: E402
-                                   percentile, prepare)
+from bench.common import open_loop, recreate_database, start_gunicorn  # noqa: E402
+from bench.webhook_latency import (IDENTITY, SECRET, cpu_seconds, free_port, percentile, prepare,  # noqa: E402
+                                   requests_plan)
 from tests.kannel.harness import INSTALL_HINT, KannelHarness, missing_binaries  # noqa: E402
 
 KANNEL_SECRET = "bench-kannel-secret-0123456789"
@@ -56,22 +52,6 @@ def app_env(url: str, redis: str, port: int, kannel: KannelHarness) -> dict:
             "KANNEL_SEND_URL": kannel.send_url, "KANNEL_USERNAME": kannel.username,
             "KANNEL_PASSWORD": kannel.password, "KANNEL_SECRET": KANNEL_SECRET, "KANNEL_FROM": LONG_NUMBER,
             "QUIET_HOURS": "", "SMS_OPTOUT_HINT": ""}
-
-
-def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
-    import socket
-
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}",
-                                "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("gunicorn did not start")
 
 
 def start_workers(env: dict, count: int) -> list[subprocess.Popen]:
@@ -151,52 +131,16 @@ def settle(url: str, timeout: float = 180) -> None:
         engine.dispose()
 
 
-def inbound_plan(phones: list[str], total: int, seed: int = 2026) -> list[dict]:
-    rng = random.Random(seed)
-    plan: list[dict] = []
-    for n in range(total):
-        if plan and rng.random() < 0.10:
-            plan.append(rng.choice(plan))  # Kannel retrying a call
-            continue
-        roll = rng.random()
-        text = ("卖 土豆 500斤 5元/斤" if roll < 0.2 else "买 葡萄苗 200株" if roll < 0.4 else
-                "我家葡萄叶子发黄怎么办" if roll < 0.7 else "我的" if roll < 0.9 else "帮助")
-        plan.append({"secret": KANNEL_SECRET, "from": rng.choice(phones).lstrip("+"), "to": LONG_NUMBER,
-                     "text": text, "id": f"{n:08x}-bench", "time": "2026-12-07 09:00:00", "smsc": "bench"})
-    return plan
+def inbound_plan(phones: list[str], total: int) -> list[dict]:
+    """bench/webhook_latency.py's mix (10% repeats), as Kannel's sms-service calls."""
+    return [{"secret": KANNEL_SECRET, "from": p["From"].lstrip("+"), "to": LONG_NUMBER, "text": p["Body"],
+             "id": p["MessageSid"], "time": "2026-12-07 09:00:00", "smsc": "bench"}
+            for p in requests_plan(phones, total)]
 
 
 def inbound(port: int, plan: list[dict], rate: float) -> tuple[list[float], int]:
-    paths = [f"/kannel/sms?{urllib.parse.urlencode(p)}" for p in plan]
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    local = threading.local()
-    start = time.perf_counter() + 0.5
-
-    def call(index: int) -> None:
-        due = start + index / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        if not hasattr(local, "conn"):
-            local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        try:
-            local.conn.request("POST", paths[index], body=b"", headers={"Content-Type": "text/plain"})
-            response = local.conn.getresponse()
-            response.read()
-            ok = response.status == 200
-        except OSError:
-            local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            ok = False
-        elapsed = (time.perf_counter() - due) * 1000
-        with lock:
-            latencies.append(elapsed if ok else float("inf"))
-            errors[0] += 0 if ok else 1
-
-    with ThreadPoolExecutor(max_workers=32) as pool:
-        list(pool.map(call, range(len(paths))))
-    return latencies, errors[0]
+    return open_loop(port, [(f"/kannel/sms?{urllib.parse.urlencode(p)}", b"", {"Content-Type": "text/plain"})
+                            for p in plan], rate)
 
 
 def main() -> None:

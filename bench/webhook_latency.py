@@ -22,14 +22,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
-import http.client
 import os
 import random
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from datetime import date
@@ -38,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # our `mailbox`, not the standard library's
 
+from bench import common  # noqa: E402
 from bench.common import recreate_database  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
@@ -110,17 +109,7 @@ def start_gunicorn(url: str, port: int, redis: str | None = None) -> subprocess.
     env.pop("REDIS_URL", None)
     if redis:
         env["REDIS_URL"] = redis
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}",
-                                "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL)  # gunicorn.conf.py's access log
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("gunicorn did not start")
+    return common.start_gunicorn(env, port)
 
 
 def requests_plan(phones: list[str], total: int, seed: int = 2026) -> list[dict]:
@@ -142,40 +131,10 @@ def run(port: int, plan: list[dict], rate: float) -> tuple[list[float], int]:
     token = hmac.new(SECRET.encode(), b"ruralinfo sms webhook", hashlib.sha256).hexdigest()
     validator = RequestValidator(token)
     url = f"http://127.0.0.1:{port}/twilio/sms"
-    prepared = [(urllib.parse.urlencode(p), validator.compute_signature(url, p)) for p in plan]
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    local = threading.local()
-    start = time.perf_counter() + 0.5
-
-    def send(index: int) -> None:
-        body, signature = prepared[index]
-        due = start + index / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        if not hasattr(local, "conn"):
-            local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        try:
-            local.conn.request("POST", "/twilio/sms", body=body, headers={
-                "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
-            response = local.conn.getresponse()
-            response.read()
-            ok = response.status == 200
-        except OSError:
-            local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            ok = False
-        elapsed = (time.perf_counter() - due) * 1000  # from when it was due: includes any client lag
-        with lock:
-            latencies.append(elapsed if ok else float("inf"))
-            errors[0] += 0 if ok else 1
-
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=32) as pool:
-        list(pool.map(send, range(len(prepared))))
-    return latencies, errors[0]
+    return common.open_loop(port, [
+        ("/twilio/sms", urllib.parse.urlencode(p).encode(),
+         {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": validator.compute_signature(url, p)})
+        for p in plan], rate)
 
 
 def cpu_seconds() -> dict[str, float]:

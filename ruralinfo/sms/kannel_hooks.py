@@ -18,6 +18,7 @@ status machine; an unknown or late report is recorded and changes nothing.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -46,7 +47,8 @@ REPORT_TYPES = {
 _SMPP_ERROR = re.compile(r"\berr:(\w+)|^NACK/(0x[0-9A-Fa-f]+)")
 
 
-def allowed_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+@functools.lru_cache(maxsize=8)  # read once, not on every call Kannel makes
+def allowed_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     """``KANNEL_ALLOWED_IPS`` as networks; ValueError names a wrong entry."""
     networks = []
     for entry in (part.strip() for part in (value or "").split(",")):
@@ -55,7 +57,7 @@ def allowed_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6N
                 networks.append(ipaddress.ip_network(entry, strict=False))
             except ValueError:
                 raise ValueError(f"KANNEL_ALLOWED_IPS: {entry!r} is not an address or a network") from None
-    return networks
+    return tuple(networks)
 
 
 def _verify() -> None:

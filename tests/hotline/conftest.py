@@ -17,9 +17,8 @@ AUTH_TOKEN = "fake-auth-token-" + "7" * 16
 @pytest.fixture
 def fake_twilio():
     """Twilio's REST API (calls, recordings) on a free local port, driven by the real client."""
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    yield fake
-    fake.stop()
+    with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake:
+        yield fake
 
 
 @pytest.fixture

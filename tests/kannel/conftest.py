@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.kannel.harness import INSTALL_HINT, KannelHarness, missing_binaries
+from tests.kannel.harness import KannelHarness, require_kannel
 
 SECRET = "kannel-test-secret-0123456789"
 
@@ -87,9 +87,7 @@ def kannel_app():
 @pytest.fixture(scope="session")
 def kannel(kannel_app):
     """A running Kannel whose sms-service calls ``kannel_app``; shared by the session."""
-    missing = missing_binaries()
-    if missing:
-        pytest.skip(f"{INSTALL_HINT} (missing: {', '.join(missing)})")
+    require_kannel()
     harness = KannelHarness(app_url=kannel_app.url, secret=SECRET).start()
     yield harness
     harness.stop()

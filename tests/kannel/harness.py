@@ -38,6 +38,16 @@ def missing_binaries() -> list[str]:
     return [p for p in (BEARERBOX, SMSBOX, FAKESMSC) if not os.access(p, os.X_OK)]
 
 
+def require_kannel() -> None:
+    """Skip the calling test, saying how to install Kannel, where its programs are missing.
+    CI installs them (.ci/run), so there these tests always run."""
+    import pytest
+
+    missing = missing_binaries()
+    if missing:
+        pytest.skip(f"{INSTALL_HINT} (missing: {', '.join(missing)})")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -277,6 +287,12 @@ class KannelHarness:
             self._fake.stdin.flush()
             if not self._cond.wait_for(lambda: self._sent_in >= expected, timeout=10):
                 raise AssertionError("fakesmsc did not send the text in\n" + self.logs())
+
+    def stop_smsc(self) -> None:
+        """The operator's end goes away: the fake SMSC stops (bearerbox then shows its link down)."""
+        assert self._fake
+        self._fake.kill()
+        self._fake.wait()
 
     def logs(self) -> str:
         parts = []

@@ -19,7 +19,7 @@ from ruralinfo.sms import tasks
 from ruralinfo.sms.models import DELIVERED, QUEUED, REPLY, InboundMessage, OutboundMessage
 from tests.conftest import BASE_CONFIG, CHANGXI
 from tests.kannel.conftest import SECRET
-from tests.kannel.harness import INSTALL_HINT, KannelHarness, missing_binaries
+from tests.kannel.harness import KannelHarness, require_kannel
 
 LONG_NUMBER = "1069012316"
 HINT = "拒收请回复R"
@@ -30,9 +30,7 @@ def county_before_kannel(database_url):
     """The app served on a free port with the kannel backend, and a Kannel that will call
     it, not started yet (``kannel.start()``). Tests reach the database through ``app``'s
     context: other fixtures (make_farmer) push the outbox backend's."""
-    missing = missing_binaries()
-    if missing:
-        pytest.skip(f"{INSTALL_HINT} (missing: {', '.join(missing)})")
+    require_kannel()
     kannel = KannelHarness(secret=SECRET)
     config = {**BASE_CONFIG, "DATABASE_URL": database_url, "SMS_BACKEND": "kannel",
               "KANNEL_SEND_URL": kannel.send_url, "KANNEL_USERNAME": kannel.username,

@@ -16,7 +16,7 @@ from ruralinfo import create_app, doctor
 from ruralinfo.config import DEV_SECRET_KEY
 from ruralinfo.extensions import db
 from tests.fakes.twilio_api import FakeTwilio
-from tests.kannel.harness import INSTALL_HINT, KannelHarness, free_port, missing_binaries
+from tests.kannel.harness import KannelHarness, free_port, require_kannel
 
 REDIS = os.environ.get("TEST_REDIS_URL")
 NAMES = ["configuration", "secrets", "database", "redis", "SMS gateway", "public address"]
@@ -226,9 +226,8 @@ def test_redis_that_does_not_answer_is_a_problem_and_the_other_checks_still_run(
 
 @pytest.fixture
 def fake_twilio():
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    yield fake
-    fake.stop()
+    with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake:
+        yield fake
 
 
 @pytest.fixture
@@ -282,9 +281,7 @@ def test_a_messaging_service_with_a_short_hotline_number_warns_about_the_call_ba
 @pytest.fixture(scope="module")
 def kannel():
     """A running Kannel (bearerbox, smsbox, the fake SMSC) for this module; skips when not installed."""
-    missing = missing_binaries()
-    if missing:
-        pytest.skip(f"{INSTALL_HINT} (missing: {', '.join(missing)})")
+    require_kannel()
     harness = KannelHarness(secret=KANNEL_SECRET).start()
     yield harness
     harness.stop()
@@ -345,10 +342,9 @@ def test_kannel_refusing_our_passwords_is_a_problem(app_config, kannel):
 
 
 def test_an_smsc_link_not_online_is_a_problem_naming_it(app_config):
-    if missing_binaries():
-        pytest.skip(INSTALL_HINT)
+    require_kannel()
     with KannelHarness(secret=KANNEL_SECRET) as harness:
-        harness._fake.kill()  # the operator's end goes away (the harness has no public way to do it)
+        harness.stop_smsc()  # the operator's end goes away
         for _ in range(100):  # until bearerbox notices
             with urllib.request.urlopen(harness.status_url, timeout=5) as response:
                 if "FAKE" in (status := response.read().decode()) and "(online" not in status:

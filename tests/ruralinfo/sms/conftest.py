@@ -20,9 +20,8 @@ FARMER = "+8613800138000"
 @pytest.fixture
 def fake_twilio():
     """Twilio's Messages API on a free port of 127.0.0.1 (a thread), stopped after the test."""
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    yield fake
-    fake.stop()
+    with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake:
+        yield fake
 
 
 @pytest.fixture
