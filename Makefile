@@ -39,11 +39,13 @@ browser-deps:
 test: $(VENV)/.installed translations browser-deps
 	$(BIN)/python -m pytest
 
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+
 bench: $(VENV)/.installed translations
 	$(BIN)/python bench/import_5000.py
 	$(BIN)/python bench/parsing.py
 	$(BIN)/python bench/matching.py
-	$(BIN)/python bench/webhook_latency.py
+	$(BIN)/python bench/webhook_latency.py --posts 1000000 --redis $(BENCH_REDIS_URL)
 	$(BIN)/python bench/broadcast.py
 	$(BIN)/python bench/voice_latency.py
 	$(BIN)/python bench/kannel.py

@@ -7,6 +7,8 @@ from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from sqlalchemy import func, select
+
 from mailbox import contacts, letter_sms, market, match_alerts, post_text, products, services
 from mailbox.models import BUY, HELD, SELL
 from ruralinfo.extensions import db
@@ -78,22 +80,26 @@ def reply(inbound: commands.Inbound, rest: str) -> str:
 
 
 MY_SEGMENTS = 2  # 我的 / MY answers in one or two texts
+MY_AT_MOST = 50  # items of each list ever written out: two texts cannot hold more (each takes 6 characters at least)
 
 
 def mine(inbound: commands.Inbound, _rest: str) -> str:
     """The open posts and unread letters, each whole (never cut inside a price or a
-    word), as many as fit in two texts, then "and N more"."""
+    word), as many as fit in two texts, then "and N more". Only as many as two texts
+    could ever hold are read and written out, however many a person has."""
     user = inbound.user
     chinese = str(get_locale()).startswith("zh")
     labels = {SELL: _("SELL"), BUY: _("BUY")}  # outside the f-string: Babel does not look inside one
+    found, posts_total = _first(services.open_posts_query(user))
     posts = [f"{p.id} {labels[p.kind]} {p.text} " + _("(until %(date)s)", date=format_date(to_local(p.expires_at),
                                                                                             "MM-dd"))
-             if p.expires_at else f"{p.id} {labels[p.kind]} {p.text}" for p in services.open_posts(user)]
-    unread = [f"{letter.id} {services.sender_label(letter)}" for letter in
-              db.session.scalars(services.inbox(user).where(services.Letter.read_at.is_(None)))]
+             if p.expires_at else f"{p.id} {labels[p.kind]} {p.text}"
+             for p in _leading(found, lambda post: len(f"{post.id}{post.text}"))]
+    letters, unread_total = _first(services.inbox(user).where(services.Letter.read_at.is_(None)))
+    unread = [f"{letter.id} {services.sender_label(letter)}" for letter in letters]
 
     def render(shown_posts: int, shown_letters: int) -> str:
-        return _my_text(posts, shown_posts, unread, shown_letters, chinese)
+        return _my_text((posts, posts_total), shown_posts, (unread, unread_total), shown_letters, chinese)
 
     def ok(text: str) -> bool:
         return segments.fits(text, MY_SEGMENTS, sms.signature())
@@ -101,6 +107,28 @@ def mine(inbound: commands.Inbound, _rest: str) -> str:
     shown_posts = _most(len(posts), lambda k: ok(render(k, 0)))
     shown_letters = _most(len(unread), lambda m: ok(render(shown_posts, m)))
     return render(shown_posts, shown_letters)
+
+
+def _leading(rows: list, least) -> list:
+    """The first of ``rows`` that two texts could hold together, each taking at least
+    ``least(row)`` characters and a separator: only these are worth writing out."""
+    room, kept = MY_SEGMENTS * segments.LIMITS[segments.GSM7][0], []  # the most characters two texts hold
+    for row in rows:
+        room -= least(row) + 1
+        if room < 0:
+            break
+        kept.append(row)
+    return kept
+
+
+def _first(query) -> tuple[list, int]:
+    """The first ``MY_AT_MOST`` rows of ``query``, and how many it has in all (counted
+    only when there are more)."""
+    rows = db.session.scalars(query.limit(MY_AT_MOST + 1)).all()
+    if len(rows) <= MY_AT_MOST:
+        return list(rows), len(rows)
+    return list(rows[:MY_AT_MOST]), db.session.scalar(select(func.count()).select_from(
+        query.order_by(None).subquery()))
 
 
 def _most(n: int, fits) -> int:
@@ -119,21 +147,23 @@ def _most(n: int, fits) -> int:
     return low
 
 
-def _my_text(posts: list[str], shown_posts: int, letters: list[str], shown_letters: int, chinese: bool) -> str:
+def _my_text(posts: tuple[list[str], int], shown_posts: int, letters: tuple[list[str], int], shown_letters: int,
+             chinese: bool) -> str:
+    """The answer to 我的 with the first ``shown_…`` of each list: (its first items, how many in all)."""
     sep, space, end = ("；", "", "。") if chinese else ("; ", " ", ".")
 
-    def section(title: str, items: list[str], shown: int, empty: str) -> str:
-        if not items:
+    def section(title: str, items: tuple[list[str], int], shown: int, empty: str) -> str:
+        first, total = items
+        if not total:
             return empty
-        listed = items[:shown]
-        if len(items) > shown:
-            listed.append(_("and %(n)s more", n=len(items) - shown) if listed else
-                          _("%(n)s in all", n=len(items)))
+        listed = first[:shown]
+        if total > shown:
+            listed.append(_("and %(n)s more", n=total - shown) if listed else _("%(n)s in all", n=total))
         return title + space + sep.join(listed) + end
 
     parts = [section(_("Open posts:"), posts, shown_posts, _("No open posts.")),
              section(_("Unread letters:"), letters, shown_letters, _("No unread letters."))]
-    if letters:
+    if letters[1]:
         parts.append(_("Send READ and the number to read, REPLY and the number to answer."))
     return space.join(parts)
 

@@ -5,6 +5,7 @@ morning), and not when they opted out of notices."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import force_locale
@@ -81,68 +82,100 @@ def tell(post_id: int) -> None:
         return
     already = set(db.session.scalars(select(PostMatch.match_id).where(PostMatch.post_id == post_id)))
     best = matching.ranked(post, TOLD)
-    for rank, other in enumerate(best, start=1):
-        if other.id not in already:
-            _tell(post, other, rank)
-    _tell_followers(post, told={other.user_id for other in best})
+    fresh = [(rank, other) for rank, other in enumerate(best, start=1) if other.id not in already]
+    followers = _followers(post, told={other.user_id for other in best})
+    people = {other.user_id for _rank, other in fresh} | {person.id for person in followers}
+    # their rows are locked while their texts are counted: two posts at once cannot both be someone's 4th
+    accounts.lock_accounts(people)
+    left = _texts_left(people)
+    names = region_names([post])
+    alerts = [_match_alert(post, other, rank, left, names) for rank, other in fresh]
+    alerts += [_follow_alert(post, person, left, names) for person in followers]
+    letters = services.send_system_letters([(alert.person, alert.body, alert.texted) for alert in alerts],
+                                           kind=MATCH, routine=True)
+    for alert, letter in zip(alerts, letters, strict=True):
+        if isinstance(alert.row, PostMatch):
+            alert.row.letter_id = letter.id
+        db.session.add(alert.row)
     db.session.commit()
     from ruralinfo.sms import services as sms
 
     sms.dispatch_pending()
 
 
-def _tell_followers(post: Post, told: set[int]) -> None:
-    """关注: a letter to each follower of the product in the post's county (not the
-    poster, not who was just told of it as a match), a text within the daily limit."""
+class Alert(NamedTuple):
+    """Someone to tell of a new post: the letter's words, whether it goes by text too,
+    and the row that records it (a match or a follow)."""
+
+    person: User
+    body: str
+    texted: bool
+    row: PostMatch | FollowAlert
+
+
+def _followers(post: Post, told: set[int]) -> list[User]:
+    """关注: the followers of the post's product in its county still to be told of it
+    (not the poster, not who is told of it as a match)."""
     if post.product_id is None or not post.region_code:
-        return
+        return []
     county = post.region_code[:6]
     followers = db.session.scalars(select(User).join(Follow, Follow.user_id == User.id).where(
         Follow.product_id == post.product_id, User.id != post.user_id, User.active.is_(True),
         User.region_code.startswith(county))).all()
     already = set(db.session.scalars(select(FollowAlert.user_id).where(FollowAlert.post_id == post.id)))
-    for person in followers:
-        if person.id in told or person.id in already:
-            continue
-        accounts.lock_account(person.id)
-        texted = not person.sms_opt_out and _texted_today(person.id) < _per_day()
-        with force_locale(person.language or "zh"):
-            kind = _("supply") if post.kind == SELL else _("demand")
-            body = _("New %(kind)s for %(product)s, which you follow: %(line)s. To ask for contact, text CONTACT "
-                     "%(n)s. To stop these, text UNFOLLOW %(product)s.", kind=kind, line=line(post), n=post.id,
-                     product=post.product.label("en" if _english() else "zh"))
-        services.send_letter(sender=None, recipient=person, body=body, channel="system", kind=MATCH, commit=False,
-                             by_sms=texted, routine=True)
-        db.session.add(FollowAlert(post_id=post.id, user_id=person.id, texted=texted))
+    return [person for person in followers if person.id not in told and person.id not in already]
 
 
-def _tell(post: Post, other: Post, rank: int) -> None:
+def _follow_alert(post: Post, person: User, left: dict[int, int], names: dict[str, str]) -> Alert:
+    """A follower's letter, and a text while their daily limit ``left`` allows."""
+    texted = _may_text(person, left)
+    with force_locale(person.language or "zh"):
+        kind = _("supply") if post.kind == SELL else _("demand")
+        body = _("New %(kind)s for %(product)s, which you follow: %(line)s. To ask for contact, text CONTACT "
+                 "%(n)s. To stop these, text UNFOLLOW %(product)s.", kind=kind, line=line(post, names), n=post.id,
+                 product=post.product.label("en" if _english() else "zh"))
+    return Alert(person, body, texted, FollowAlert(post_id=post.id, user_id=person.id, texted=texted))
+
+
+def _match_alert(post: Post, other: Post, rank: int, left: dict[int, int], names: dict[str, str]) -> Alert:
+    """The letter to the owner of ``other`` about the new ``post``, and a text while their
+    daily limit ``left`` allows."""
     owner = other.user
-    # the owner's row is locked while their texts are counted: two posts at once cannot both be the 4th
-    accounts.lock_account(owner.id)
-    texted = owner.active and not owner.sms_opt_out and _texted_today(owner.id) < _per_day()
+    texted = owner.active and _may_text(owner, left)
     with force_locale(owner.language or "zh"):
         kind = _("supply") if post.kind == SELL else _("demand")
         body = _("New match for your post no. %(mine)s: %(kind)s %(line)s. To ask for contact, text CONTACT "
-                 "%(n)s.", mine=other.id, kind=kind, line=line(post), n=post.id)
-    letter = services.send_letter(sender=None, recipient=owner, body=body, channel="system", kind=MATCH,
-                                  commit=False, by_sms=texted, routine=True)
-    db.session.add(PostMatch(post_id=post.id, match_id=other.id, rank=rank, letter_id=letter.id, texted=texted))
+                 "%(n)s.", mine=other.id, kind=kind, line=line(post, names), n=post.id)
+    return Alert(owner, body, texted, PostMatch(post_id=post.id, match_id=other.id, user_id=owner.id, rank=rank,
+                                                texted=texted))
+
+
+def _may_text(person: User, left: dict[int, int]) -> bool:
+    """Whether ``person`` gets this alert by text too, counting it against ``left``."""
+    if person.sms_opt_out or left.get(person.id, 0) <= 0:
+        return False
+    left[person.id] -= 1
+    return True
 
 
 def _per_day() -> int:
     return int(current_app.config["MATCH_ALERTS_PER_DAY"])
 
 
-def _texted_today(user_id: int) -> int:
-    """Match and follow texts this person got since midnight, local time: one daily limit."""
+def _texts_left(user_ids: set[int]) -> dict[int, int]:
+    """How many more match and follow texts each of ``user_ids`` may get today (since
+    midnight, local time): one daily limit for both, counted in two queries."""
+    if not user_ids:
+        return {}
     midnight = datetime.combine(datetime.now(local_zone()).date(), time(0), tzinfo=local_zone())
     since = midnight.astimezone(UTC).replace(tzinfo=None)
-    matches = db.session.scalar(select(func.count(PostMatch.id)).join(Post, Post.id == PostMatch.match_id).where(
-        Post.user_id == user_id, PostMatch.texted.is_(True), PostMatch.created_at >= since))
-    follows = db.session.scalar(select(func.count(FollowAlert.id)).where(
-        FollowAlert.user_id == user_id, FollowAlert.texted.is_(True), FollowAlert.created_at >= since))
-    return matches + follows
+    texted: dict[int, int] = dict.fromkeys(user_ids, 0)
+    for model in (PostMatch, FollowAlert):
+        for user_id, count in db.session.execute(select(model.user_id, func.count(model.id)).where(
+                model.user_id.in_(user_ids), model.texted, model.created_at >= since)  # as the partial index reads
+                .group_by(model.user_id)):
+            texted[user_id] += count
+    return {user_id: max(0, _per_day() - count) for user_id, count in texted.items()}
 
 
 def follow(user: User, words: str, *, channel: str):

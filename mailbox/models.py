@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ruralinfo.extensions import db
@@ -188,14 +189,21 @@ class ProductWord(db.Model):
 class PostMatch(db.Model):
     """A match found for a new post (``post``): an open post of the other side
     (``match``), its rank, and whether its owner was told (a letter, and a text
-    within the daily limit). One row a pair: nobody is told twice about one match."""
+    within the daily limit). One row a pair: nobody is told twice about one match.
+    ``user_id`` is the owner of ``match``, the person told: their texts of the day are
+    counted by it, in a short index range however many matches the county makes."""
 
     __tablename__ = "post_matches"
-    __table_args__ = (UniqueConstraint("post_id", "match_id"),)
+    __table_args__ = (UniqueConstraint("post_id", "match_id"),
+                      # the texts of the day, by whom they went to: a few rows a person, however many matches
+                      # (the condition written as SQLAlchemy writes `.where(texted)` on each engine)
+                      Index("ix_post_matches_texted", "user_id", "created_at", postgresql_where=sql_text("texted"),
+                            sqlite_where=sql_text("texted = 1")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     match_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     rank: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, index=True)
     letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
@@ -266,7 +274,9 @@ class FollowAlert(db.Model):
     """A follower told of a new post: once a post, and a text only within the daily limit."""
 
     __tablename__ = "follow_alerts"
-    __table_args__ = (UniqueConstraint("post_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("post_id", "user_id"),
+                      Index("ix_follow_alerts_texted", "user_id", "created_at", postgresql_where=sql_text("texted"),
+                            sqlite_where=sql_text("texted = 1")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))

@@ -93,13 +93,34 @@ def send_letter(*, sender: User | None, body: str, channel: str, recipient: User
     db.session.flush()
     if sender_point is not None:
         point_letters.mark_answered(sender_point.id, letter.root_id, now_utc())
-    if recipient is not None and by_sms:
-        letter_sms.mirror(letter, recipient, sender_label(letter),
-                          essential=essential or letter_sms.is_answer(reply_to, recipient), routine=routine)
-    audit.record("letter.send", letter, actor=sender, channel=channel,
-                 details={"to_user": letter.recipient_id, "to_point": letter.recipient_point_id, "kind": kind})
+    _sent(letter, recipient, sender=sender, by_sms=by_sms, routine=routine,
+          essential=essential or (recipient is not None and letter_sms.is_answer(reply_to, recipient)))
     _finish(commit)
     return letter
+
+
+def send_system_letters(letters: list[tuple[User, str, bool]], *, kind: str, routine: bool = False) -> list[Letter]:
+    """System letters to several people at once — ``(recipient, body, by_sms)`` each,
+    e.g. a new post's matches and followers — written in one INSERT and their texts
+    and audit entries in one more, instead of two round trips a letter. Returns the
+    letters in the same order. Not committed."""
+    made = [Letter(kind=kind, recipient_id=recipient.id, body=clean_text(body, MAX_LETTER), channel="system")
+            for recipient, body, _by_sms in letters]
+    db.session.add_all(made)
+    db.session.flush()
+    for letter, (recipient, _body, by_sms) in zip(made, letters, strict=True):
+        _sent(letter, recipient, sender=None, by_sms=by_sms, routine=routine, essential=False)
+    db.session.flush()
+    return made
+
+
+def _sent(letter: Letter, recipient: User | None, *, sender: User | None, by_sms: bool, routine: bool,
+          essential: bool) -> None:
+    """What follows a letter once it has its number: its text, if it goes by SMS, and the audit entry."""
+    if recipient is not None and by_sms:
+        letter_sms.mirror(letter, recipient, sender_label(letter), essential=essential, routine=routine)
+    audit.record("letter.send", letter, actor=sender, channel=letter.channel,
+                 details={"to_user": letter.recipient_id, "to_point": letter.recipient_point_id, "kind": letter.kind})
 
 
 def reply(letter_id: int, *, sender: User, body: str, channel: str, inbound_id: int | None = None,
@@ -242,8 +263,12 @@ def close_post(post: Post, *, actor: User, channel: str) -> None:
 
 
 def open_posts(user: User) -> list[Post]:
-    return list(db.session.scalars(select(Post).where(Post.user_id == user.id, Post.status == OPEN)
-                                   .order_by(Post.id.desc())))
+    return list(db.session.scalars(open_posts_query(user)))
+
+
+def open_posts_query(user: User):
+    """A select of the user's open posts, newest first."""
+    return select(Post).where(Post.user_id == user.id, Post.status == OPEN).order_by(Post.id.desc())
 
 
 def posts_of(user: User):

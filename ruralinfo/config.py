@@ -24,7 +24,7 @@ ENV_KEYS = (
 )
 INTEGERS = ("PROXY_COUNT", "SMS_MAX_SEGMENTS", "LETTER_SLA_DAYS", "POST_DAYS", "MATCH_ALERTS_PER_DAY",
             "BROADCAST_DAILY_CAP", "BROADCAST_APPROVAL_THRESHOLD", "QUESTION_SLA_DAYS",
-            "HOTLINE_TIMEOUT", "WORKER_NICE")
+            "HOTLINE_TIMEOUT")
 NUMBERS = ("SMS_SEND_TIMEOUT", "SMS_RATE", "BROADCAST_MAX_HOURS")  # may have a fraction
 FLAGS = ("DEV_SIMULATORS",)  # "1", "true", "yes", "on" turn them on
 
@@ -73,7 +73,7 @@ def defaults(instance_path: str) -> dict:
         "BROADCAST_MAX_HOURS": 6,  # a broadcast that would take longer to send is blocked
         "QUESTION_SLA_DAYS": 3,  # working days an expert's answer may take (hotline.workdays)
         "SMS_MAX_ATTEMPTS": 5,
-        "WORKER_NICE": 10,  # the job worker yields the CPU to the web workers (0: same priority)
+        "WORKER_NICE": "idle",  # the job worker takes only CPU time the web does not want (or 0–19: nice steps)
         "SMS_OPTOUT_HINT": "",  # e.g. 拒收请回复R: added to every text an opt-out stops, counted in its segments
         "KANNEL_ALLOWED_IPS": "",  # ","-separated addresses or networks Kannel calls from; empty: any
         "KANNEL_STATUS_URL": "",  # bearerbox's status page (with its password), for `doctor`
@@ -107,6 +107,10 @@ def from_environment() -> dict:
     for key in NUMBERS:
         if key in found:
             found[key] = float(found[key])
+    if "WORKER_NICE" in found and found["WORKER_NICE"].strip().lower() == "idle":
+        found["WORKER_NICE"] = "idle"
+    elif "WORKER_NICE" in found and found["WORKER_NICE"].strip().lstrip("-").isdigit():
+        found["WORKER_NICE"] = int(found["WORKER_NICE"])
     return found
 
 
@@ -152,6 +156,9 @@ def validate(config: dict, *, debug: bool) -> None:
     for key in ("SMS_RATE", "BROADCAST_MAX_HOURS"):
         if float(config[key]) <= 0:
             raise ConfigError(f"{key} must be more than 0.")
+    nice = config.get("WORKER_NICE")
+    if nice != "idle" and not (isinstance(nice, int) and 0 <= nice <= 19):
+        raise ConfigError(f"WORKER_NICE must be 'idle' or a number from 0 to 19, not {nice!r}.")
     if debug or config.get("TESTING"):
         return
     if config["SECRET_KEY"] == DEV_SECRET_KEY or len(config["SECRET_KEY"]) < 16:

@@ -96,26 +96,17 @@ def available() -> bool:
 
 
 def make_worker(worker_class=None):
-    """An RQ worker (``rq.Worker`` by default) whose jobs run inside this app's context."""
-    from rq import Worker
+    """An RQ worker whose jobs run inside this app's context, in the worker's own
+    process (``rq.SimpleWorker`` by default): no process forked and no database
+    connection opened for each job, so that a job costs its own work and no more."""
+    from rq import SimpleWorker
 
-    base = worker_class or Worker
+    base = worker_class or SimpleWorker
     app = current_app._get_current_object()
 
     class AppWorker(base):
-        def fork_work_horse(self, *args, **kwargs):
-            # never while this process's sweeper is in the middle of a sweep: the work horse
-            # would inherit whatever lock the sweep held (SQLAlchemy's, the pool's, logging's),
-            # held by a thread it does not have, and hang at its first query
-            with SWEEP_LOCK:
-                return super().fork_work_horse(*args, **kwargs)
-
-        def perform_job(self, *args, **kwargs):  # runs in the work horse, once per job
+        def perform_job(self, *args, **kwargs):
             with app.app_context():
-                from ruralinfo.extensions import db
-
-                # a forked work horse must not share the parent's pooled connections (the sweeper's)
-                db.engine.dispose(close=False)
                 return super().perform_job(*args, **kwargs)
 
     return AppWorker([queue()], connection=_redis())
@@ -131,7 +122,6 @@ def register_sweep(func: Callable[[], object]) -> None:
 
 
 SWEEP_EVERY = 60  # seconds between two sweeps of the outbox and inbox by a running worker
-SWEEP_LOCK = threading.Lock()  # held by a worker's sweeper while it sweeps, and by the worker while it forks
 MAX_PAUSE = 60  # longest wait between two tries to reach a stopped Redis
 
 
@@ -160,7 +150,7 @@ def run_worker(*, burst: bool = False, echo: Callable[[str], None] = print,
     if not burst:  # sweeps work without Redis too (texts go out inline): start them at once
         from sqlalchemy.orm import configure_mappers
 
-        configure_mappers()  # once, before any thread or fork: nobody configures them under a lock later
+        configure_mappers()  # once, before the sweeper's thread: nobody configures them under a lock later
         start_sweeper(sweep_every)
     while True:
         try:
@@ -181,14 +171,23 @@ def run_worker(*, burst: bool = False, echo: Callable[[str], None] = print,
             pause = min(pause * 2, MAX_PAUSE)
 
 
-def lower_priority() -> int:
-    """Lower this process's CPU priority by ``WORKER_NICE`` (its work horses inherit it):
-    jobs can wait a moment, a farmer's text or call cannot — on a small machine that
-    holds everything, the web workers answer first. Returns the niceness now."""
+def lower_priority() -> str:
+    """Lower this process's CPU priority as ``WORKER_NICE`` says: jobs can wait a
+    moment, a farmer's text or call cannot — on a small machine that holds everything,
+    the web workers answer first. ``idle`` (Linux's SCHED_IDLE; the lowest niceness
+    elsewhere): the worker runs on the CPU time nothing else wants; a number: that many
+    ``nice`` steps. Threads started later (the sweeper) inherit it. Returns what it is now:
+    ``idle`` or ``nice N``."""
     import os
 
-    step = int(current_app.config.get("WORKER_NICE") or 0)
-    return os.nice(step) if step > 0 else os.nice(0)
+    setting = current_app.config.get("WORKER_NICE") or 0
+    if setting == "idle":
+        if hasattr(os, "SCHED_IDLE"):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return "idle"
+        setting = 19
+    niceness = os.nice(int(setting)) if int(setting) > 0 else os.nice(0)
+    return f"nice {niceness}"
 
 
 def _reason(err: Exception) -> str:
@@ -209,7 +208,7 @@ def start_sweeper(every: float):
         from ruralinfo.sms import inbound, tasks
 
         while not stop.is_set():
-            with SWEEP_LOCK, app.app_context():
+            with app.app_context():
                 try:
                     tasks.sweep()
                     imports.sweep()

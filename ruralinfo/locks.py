@@ -1,15 +1,15 @@
 """Row locks that hold on every engine we run: PostgreSQL and the embedded SQLite.
 
 ``SELECT … FOR UPDATE`` does nothing on SQLite, so a rule that reads and then writes
-("is this village free?", "is this post still held?") is serialised by a no-op
-UPDATE of the row instead: it takes PostgreSQL's row lock and SQLite's write lock
-alike, until the transaction ends (``accounts.services.lock_account`` is the same idea).
+("is this village free?", "is this post still held?") is serialised by ``lock_rows``:
+PostgreSQL's row lock, SQLite's write lock, until the transaction ends
+(``accounts.services.lock_account`` is the same idea).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from ruralinfo.extensions import db
@@ -17,9 +17,17 @@ from ruralinfo.extensions import db
 
 def lock_rows(key: InstrumentedAttribute, values: Iterable) -> None:
     """Hold the rows of ``key``'s model whose ``key`` is one of ``values`` until the
-    transaction ends. One row at a time, in sorted order, so that two transactions
-    locking overlapping rows never deadlock. A value without a row locks nothing on
-    PostgreSQL (SQLite's lock is the whole database's anyway). Not committed."""
-    for value in sorted(set(values)):
-        db.session.execute(update(key.class_).where(key == value).values({key: key})
+    transaction ends, in one statement. On PostgreSQL the rows are locked in sorted
+    order (``SELECT … ORDER BY … FOR NO KEY UPDATE``, the lock an UPDATE takes, which
+    lets others still insert rows that refer to them), so that two transactions
+    locking overlapping rows never deadlock; on SQLite a no-op UPDATE takes the
+    database's write lock. A value without a row locks nothing on PostgreSQL (SQLite's
+    lock is the whole database's anyway). Not committed."""
+    wanted = sorted(set(values))
+    if not wanted:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(key).where(key.in_(wanted)).order_by(key).with_for_update(key_share=True))
+    else:
+        db.session.execute(update(key.class_).where(key.in_(wanted)).values({key: key})
                            .execution_options(synchronize_session=False))

@@ -43,6 +43,7 @@ BASE_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "RATELIMIT_ENABLED": False,
     "DEV_SIMULATORS": True,  # the phone simulator; tests/ruralinfo/dev checks it is off by default
+    "WORKER_NICE": 0,  # a worker run inside pytest leaves its priority alone; tests/ruralinfo/test_jobs.py checks both
     "SERVER_NAME": None,
     # Tests read messages in English; tests/ruralinfo/test_i18n.py checks the Chinese default.
     "BABEL_DEFAULT_LOCALE": "en",

@@ -11,6 +11,7 @@ from ruralinfo.accounts import roles
 from ruralinfo.accounts import services as accounts
 from ruralinfo.extensions import db
 from ruralinfo.sms import segments
+from ruralinfo.sms import services as sms
 from ruralinfo.sms.models import OutboundMessage
 from tests.conftest import CHANGXI
 
@@ -131,6 +132,25 @@ def test_my_never_cuts_a_price_and_says_how_many_more(request, text_in, who):
     if hidden:
         assert (f"还有{hidden}条" in reply.replace(" ", "")) or (f"and {hidden} more" in reply)
     assert "  " not in reply and ":" + "1" not in reply.replace(": ", "")
+
+
+def test_my_with_more_posts_and_letters_than_two_texts_can_hold_counts_them_all(farmer, make_farmer, text_in):
+    """Sixty open posts and fifty-five unread letters: the answer still fits in two texts
+    and says exactly how many of each it could not show."""
+    from mailbox.commands import MY_AT_MOST, MY_SEGMENTS
+
+    neighbour = make_farmer(name="王五")
+    for n in range(60):
+        mailbox.create_post(farmer, SELL, f"葡萄苗 {100 + n}株", channel="web")
+    for n in range(55):
+        mailbox.send_letter(sender=neighbour, recipient=farmer, body=f"第{n}封", channel="web", by_sms=False)
+    assert 60 > MY_AT_MOST and 55 > MY_AT_MOST  # more than are ever written out
+    _response, reply = text_in(farmer.phone, "我的")
+    shown_posts = len([p for p in mailbox.open_posts(farmer) if f"{p.id} 卖 {p.text}" in reply])
+    shown_letters = reply.count("王五")
+    assert shown_posts and f"还有{60 - shown_posts}条" in reply.replace(" ", "")
+    assert f"还有{55 - shown_letters}" in reply.replace(" ", "")
+    assert reply.startswith(sms.signature()) and segments.fits(reply, MY_SEGMENTS)  # as sent, signed
 
 
 @pytest.mark.parametrize("text", ["看看我家葡萄叶子发黄是什么病", "我的葡萄叶子发黄了怎么办", "回复你们一下，谢谢"])

@@ -126,3 +126,52 @@ def test_followers_of_a_product_in_the_county_are_told_of_new_posts(app, people,
     post(people[CHANGXI], SELL, "葡萄 100斤")
     assert db.session.scalar(select(func.count(Letter.id)).where(Letter.recipient_id == near.id,
                                                                   Letter.kind == "match")) == 1
+
+
+def test_two_matched_posts_of_one_person_count_twice_against_their_daily_texts(app, people, make_farmer):
+    """One new post can match two posts of one person: both are letters, and the texts
+    are counted within the one job, not only against what was already sent."""
+    app.config["MATCH_ALERTS_PER_DAY"] = 1
+    buyer = people[BALI]
+    post(buyer, BUY, "葡萄苗 200株")
+    post(buyer, BUY, "葡萄苗 50株")
+    post(people[CHANGXI], SELL, "葡萄苗 300株")
+    assert db.session.scalar(select(func.count(Letter.id)).where(Letter.recipient_id == buyer.id,
+                                                                  Letter.kind == "match")) == 2
+    assert db.session.scalar(select(func.count(OutboundMessage.id)).where(OutboundMessage.to == buyer.phone,
+                                                                          OutboundMessage.kind == "letter")) == 1
+
+
+def test_the_daily_limit_holds_when_new_posts_are_matched_at_once(app, people, make_farmer, monkeypatch):
+    """Five sellers' posts are matched at the same moment (five workers): their buyer
+    still gets five letters and three texts — the people told are locked while counted."""
+    import threading
+
+    from mailbox import match_alerts
+
+    buyer = people[BALI]
+    post(buyer, BUY, "葡萄苗 200株")
+    real_tell = match_alerts.tell
+    monkeypatch.setattr(match_alerts, "tell", lambda post_id: None)  # the posts first, their jobs below
+    sells = [post(make_farmer(region_code=CHANGXI, name=name), SELL, "葡萄苗 100株").id
+             for name in ("周一", "吴二", "郑三", "冯四", "陈五")]
+    start = threading.Barrier(len(sells))
+
+    def job(post_id: int) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                real_tell(post_id)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=job, args=(post_id,)) for post_id in sells]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Letter.id)).where(Letter.recipient_id == buyer.id,
+                                                                  Letter.kind == "match")) == 5
+    assert db.session.scalar(select(func.count(OutboundMessage.id)).where(OutboundMessage.to == buyer.phone,
+                                                                          OutboundMessage.kind == "letter")) == 3

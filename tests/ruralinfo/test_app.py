@@ -48,6 +48,25 @@ def test_the_broadcast_settings_come_from_the_environment_as_numbers(monkeypatch
             config["BROADCAST_APPROVAL_THRESHOLD"], config["BROADCAST_MAX_HOURS"]) == (12.5, "0.05", 3, 800, 2.5)
 
 
+@pytest.mark.parametrize(("value", "read"), [("idle", "idle"), (" IDLE ", "idle"), ("12", 12), ("0", 0)])
+def test_the_worker_priority_comes_from_the_environment(monkeypatch, value, read):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("IDENTITY_KEY", "i" * 40)
+    monkeypatch.setenv("WORKER_NICE", value)
+    assert create_app().config["WORKER_NICE"] == read
+
+
+@pytest.mark.parametrize("value", ["low", "20", "-5"])
+def test_a_worker_priority_that_means_nothing_is_refused_with_what_is_allowed(monkeypatch, value):
+    from ruralinfo.config import ConfigError
+
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("IDENTITY_KEY", "i" * 40)
+    monkeypatch.setenv("WORKER_NICE", value)
+    with pytest.raises(ConfigError, match="WORKER_NICE must be 'idle' or a number from 0 to 19"):
+        create_app()
+
+
 def test_security_headers_and_cookie_flags(client, make_staff):
     user = make_staff(roles.ADMIN)
     response = client.post("/login", data={"phone": user.phone, "password": PASSWORD})

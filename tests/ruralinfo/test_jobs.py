@@ -3,7 +3,7 @@ import json
 import os
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from ruralinfo import create_app, jobs
 from ruralinfo.audit import services as audit
@@ -17,6 +17,12 @@ def note(text: str) -> None:
     """A job that leaves a trace in the audit log, once per call."""
     audit.record("job.note", ("jobs", None), channel=audit.SYSTEM, details={"text": text})
     db.session.commit()
+
+
+def where() -> None:
+    """A job that notes the process it runs in and, on PostgreSQL, its database connection."""
+    backend = db.session.scalar(text("SELECT pg_backend_pid()")) if db.engine.dialect.name == "postgresql" else 0
+    note(json.dumps([os.getpid(), backend]))
 
 
 def notes() -> list[str]:
@@ -35,9 +41,7 @@ def test_with_redis_jobs_wait_for_a_worker(app_config):
         jobs.queue().empty()
         jobs.enqueue(note, "later")
         assert notes() == []
-        from rq import SimpleWorker
-
-        jobs.make_worker(SimpleWorker).work(burst=True)  # SimpleWorker: no fork inside pytest
+        jobs.make_worker().work(burst=True)  # the worker `flask worker` runs
         db.session.expire_all()
         assert notes() == ["later"]
 
@@ -71,6 +75,28 @@ def test_the_worker_command_runs_queued_jobs_in_the_app(app_config, database_url
         assert result.returncode == 0, result.stderr[-2000:]
         db.session.expire_all()
         assert notes() == ["from the worker"]
+
+
+@pytest.mark.skipif(not REDIS, reason="TEST_REDIS_URL is not set (.ci/run sets it)")
+def test_the_worker_runs_its_jobs_in_its_own_process_on_one_database_connection(app_config, database_url):
+    """No process forked and no connection opened for each job: a job costs only its own work."""
+    import pathlib
+    import subprocess
+    import sys
+
+    app = create_app({**app_config, "REDIS_URL": REDIS})
+    with app.app_context():
+        jobs.queue().empty()
+        for _ in range(5):
+            jobs.enqueue(where)
+        root = pathlib.Path(__file__).resolve().parents[2]
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS, "FLASK_DEBUG": "1"}
+        result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
+                                cwd=root, env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr[-2000:]
+        db.session.expire_all()
+        seen = {tuple(json.loads(line)) for line in notes()}
+        assert len(notes()) == 5 and len(seen) == 1  # one process, one connection (PostgreSQL's backend)
 
 
 class _Stop(Exception):
@@ -135,19 +161,31 @@ def test_a_running_worker_sweeps_texts_left_queued(app):
     assert db.session.get(OutboundMessage, message.id).status == "sent"
 
 
-def test_the_worker_yields_the_cpu_to_the_web_workers(tmp_path):
-    """A worker runs WORKER_NICE steps below the web workers (its work horses inherit it)."""
+def _priority_after_lowering(tmp_path, nice) -> list:
+    """In a fresh process: niceness before, what ``lower_priority`` says, and whether it runs idle after."""
     import subprocess
     import sys
     from pathlib import Path
 
     script = ("import os, json; from ruralinfo import create_app, jobs; "
               "from tests.conftest import BASE_CONFIG; "
-              f"app = create_app({{**BASE_CONFIG, 'DATABASE_URL': 'sqlite:///{tmp_path}/x.sqlite3', 'WORKER_NICE': 7}}); "
-              "before = os.nice(0); ctx = app.app_context(); ctx.push(); after = jobs.lower_priority(); "
-              "print(json.dumps([before, after]))")
+              f"app = create_app({{**BASE_CONFIG, 'DATABASE_URL': 'sqlite:///{tmp_path}/x.sqlite3', "
+              f"'WORKER_NICE': {nice!r}}}); "
+              "before = os.nice(0); ctx = app.app_context(); ctx.push(); said = jobs.lower_priority(); "
+              "print(json.dumps([before, said, os.sched_getscheduler(0) == os.SCHED_IDLE]))")
     result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    before, after = json.loads(result.stdout.strip().splitlines()[-1])
-    assert after == min(before + 7, 19)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_worker_takes_only_the_cpu_the_web_workers_leave(tmp_path):
+    """By default (WORKER_NICE=idle) the worker runs under SCHED_IDLE: on one small machine
+    a farmer's text is answered first, and jobs use the time left over."""
+    _before, said, idle = _priority_after_lowering(tmp_path, "idle")
+    assert said == "idle" and idle
+
+
+def test_a_worker_niceness_can_be_chosen_instead(tmp_path):
+    before, said, idle = _priority_after_lowering(tmp_path, 7)
+    assert said == f"nice {min(before + 7, 19)}" and not idle

@@ -239,8 +239,7 @@ def _config(database: str, redis: str, gateway: Gateway) -> dict:
 
 
 def _process_tree(pid: int) -> list[int]:
-    """``pid`` and every process below it (an RQ worker forks a work horse per job, in a
-    process group of its own, and a scheduler)."""
+    """``pid`` and every process below it (an RQ worker's scheduler)."""
     parents: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -279,8 +278,7 @@ class Cluster:
                                 stdout=log, stderr=subprocess.STDOUT)
 
     def start_workers(self, count: int) -> None:
-        """Start ``count`` workers; they take jobs as soon as they are ready (a worker forks
-        no work horse in the middle of its own sweep: ``jobs.SWEEP_LOCK``)."""
+        """Start ``count`` workers; they take jobs as soon as they are ready."""
         self.workers.extend(self._spawn("worker") for _ in range(count))
 
     def start_sweeper(self) -> None:

@@ -276,9 +276,7 @@ def redis_twilio_app(twilio_config):
 
 
 def _work() -> None:
-    from rq import SimpleWorker
-
-    jobs.make_worker(SimpleWorker).work(burst=True, with_scheduler=True)  # no fork inside pytest
+    jobs.make_worker().work(burst=True, with_scheduler=True)  # the worker `flask worker` runs
     db.session.expire_all()
 
 
