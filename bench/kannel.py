@@ -14,7 +14,7 @@ Out: ``--texts`` one-segment Chinese notices are put in the outbox and handed to
 queue; then N job workers (``flask --app wsgi worker``, as in production) send them
 through sendsms. The figure is texts a second from the first worker's start until the
 fake SMSC has received the last one. Texts made together go in batches of ten, one job
-(one work horse) a batch (``sms.tasks.send_batch``). Each phase then waits for all their
+a batch (``sms.tasks.send_batch``). Each phase then waits for all their
 delivery reports, so that the next one does not measure their backlog.
 
 In: Kannel's sms-service calls to ``POST /kannel/sms`` at a steady ``--rate`` a second

@@ -15,8 +15,7 @@ from sqlalchemy import delete, func, select
 
 from mailbox import market, matching, post_text, products, services
 from mailbox.models import MATCH, PUBLISHED, SELL, Follow, FollowAlert, Post, PostMatch
-from ruralinfo import jobs
-from ruralinfo.accounts import services as accounts
+from ruralinfo import jobs, locks
 from ruralinfo.accounts.models import User
 from ruralinfo.extensions import db
 from ruralinfo.regions.models import Region
@@ -82,16 +81,23 @@ def tell(post_id: int) -> None:
         return
     already = set(db.session.scalars(select(PostMatch.match_id).where(PostMatch.post_id == post_id)))
     best = matching.ranked(post, TOLD)
-    fresh = [(rank, other) for rank, other in enumerate(best, start=1) if other.id not in already]
     followers = _followers(post, told={other.user_id for other in best})
-    people = {other.user_id for _rank, other in fresh} | {person.id for person in followers}
-    # their rows are locked while their texts are counted: two posts at once cannot both be someone's 4th
-    accounts.lock_accounts(people)
-    left = _texts_left(people)
     names = region_names([post])
-    alerts = [_match_alert(post, other, rank, left, names) for rank, other in fresh]
-    alerts += [_follow_alert(post, person, left, names) for person in followers]
-    letters = services.send_system_letters([(alert.person, alert.body, alert.texted) for alert in alerts],
+    alerts = [_match_alert(post, other, rank, names) for rank, other in enumerate(best, start=1)
+              if other.id not in already]
+    alerts += [_follow_alert(post, person, names) for person in followers]
+    if not alerts:
+        return
+    people = {alert.person.id for alert in alerts}
+    # jobs telling the same people take turns while their texts are counted (two posts at once cannot
+    # both be someone's 4th), without locking anything a farmer's own text needs
+    locks.take_turns(locks.MATCH_TEXTS, people, sqlite_lock=User.id)
+    db.session.scalars(select(User).where(User.id.in_(people))  # a STOP that came meanwhile counts
+                       .execution_options(populate_existing=True)).all()
+    left = _texts_left(people)
+    for alert in alerts:
+        alert.row.texted = alert.person.active and _may_text(alert.person, left)
+    letters = services.send_system_letters([(alert.person, alert.body, alert.row.texted) for alert in alerts],
                                            kind=MATCH, routine=True)
     for alert, letter in zip(alerts, letters, strict=True):
         if isinstance(alert.row, PostMatch):
@@ -104,12 +110,11 @@ def tell(post_id: int) -> None:
 
 
 class Alert(NamedTuple):
-    """Someone to tell of a new post: the letter's words, whether it goes by text too,
-    and the row that records it (a match or a follow)."""
+    """Someone to tell of a new post: the letter's words, and the row that records it (a
+    match or a follow), with whether it went by text too."""
 
     person: User
     body: str
-    texted: bool
     row: PostMatch | FollowAlert
 
 
@@ -126,28 +131,24 @@ def _followers(post: Post, told: set[int]) -> list[User]:
     return [person for person in followers if person.id not in told and person.id not in already]
 
 
-def _follow_alert(post: Post, person: User, left: dict[int, int], names: dict[str, str]) -> Alert:
-    """A follower's letter, and a text while their daily limit ``left`` allows."""
-    texted = _may_text(person, left)
+def _follow_alert(post: Post, person: User, names: dict[str, str]) -> Alert:
+    """A follower's letter about the new ``post``."""
     with force_locale(person.language or "zh"):
         kind = _("supply") if post.kind == SELL else _("demand")
         body = _("New %(kind)s for %(product)s, which you follow: %(line)s. To ask for contact, text CONTACT "
                  "%(n)s. To stop these, text UNFOLLOW %(product)s.", kind=kind, line=line(post, names), n=post.id,
                  product=post.product.label("en" if _english() else "zh"))
-    return Alert(person, body, texted, FollowAlert(post_id=post.id, user_id=person.id, texted=texted))
+    return Alert(person, body, FollowAlert(post_id=post.id, user_id=person.id))
 
 
-def _match_alert(post: Post, other: Post, rank: int, left: dict[int, int], names: dict[str, str]) -> Alert:
-    """The letter to the owner of ``other`` about the new ``post``, and a text while their
-    daily limit ``left`` allows."""
+def _match_alert(post: Post, other: Post, rank: int, names: dict[str, str]) -> Alert:
+    """The letter to the owner of ``other`` about the new ``post``."""
     owner = other.user
-    texted = owner.active and _may_text(owner, left)
     with force_locale(owner.language or "zh"):
         kind = _("supply") if post.kind == SELL else _("demand")
         body = _("New match for your post no. %(mine)s: %(kind)s %(line)s. To ask for contact, text CONTACT "
                  "%(n)s.", mine=other.id, kind=kind, line=line(post, names), n=post.id)
-    return Alert(owner, body, texted, PostMatch(post_id=post.id, match_id=other.id, user_id=owner.id, rank=rank,
-                                                texted=texted))
+    return Alert(owner, body, PostMatch(post_id=post.id, match_id=other.id, user_id=owner.id, rank=rank))
 
 
 def _may_text(person: User, left: dict[int, int]) -> bool:

@@ -98,18 +98,45 @@ def available() -> bool:
 def make_worker(worker_class=None):
     """An RQ worker whose jobs run inside this app's context, in the worker's own
     process (``rq.SimpleWorker`` by default): no process forked and no database
-    connection opened for each job, so that a job costs its own work and no more."""
+    connection opened for each job, so that a job costs its own work and no more.
+
+    RQ stops a job at its time-out (180 s) by raising an exception in it. A job that
+    does not stop even so (stuck in C code, or the exception caught) is what a forking
+    worker would kill; here it ends the worker ``OVERRUN`` seconds later, and the
+    supervisor starts it again (``docs/operations.md``): nothing behind it waits for ever."""
     from rq import SimpleWorker
 
     base = worker_class or SimpleWorker
     app = current_app._get_current_object()
 
     class AppWorker(base):
-        def perform_job(self, *args, **kwargs):
-            with app.app_context():
-                return super().perform_job(*args, **kwargs)
+        def perform_job(self, job, *args, **kwargs):
+            limit = job.timeout if job.timeout and job.timeout > 0 else self.queue_class.DEFAULT_TIMEOUT
+            watchdog = threading.Timer(limit + OVERRUN, overran, (job.id, limit))
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                with app.app_context():
+                    return super().perform_job(job, *args, **kwargs)
+            finally:
+                watchdog.cancel()
 
     return AppWorker([queue()], connection=_redis())
+
+
+OVERRUN = 60  # seconds a job may run past its time-out before it ends the worker
+
+
+def overran(job_id: str, limit: float) -> None:
+    """A job ran ``OVERRUN`` seconds past its time-out: end this worker at once (as a kill
+    would), so that the jobs behind it go on once it is started again. What the job did
+    not finish is done again or swept, as after any worker's death."""
+    import os
+
+    log.error("job %s still runs %s s after its time-out of %s s: this worker stops; its supervisor starts it again",
+              job_id, OVERRUN, limit)
+    logging.shutdown()
+    os._exit(3)
 
 
 SWEEPS: list[Callable[[], object]] = []  # the features' own sweeps (``register_sweep``)

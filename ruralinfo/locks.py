@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from ruralinfo.extensions import db
@@ -31,3 +31,26 @@ def lock_rows(key: InstrumentedAttribute, values: Iterable) -> None:
     else:
         db.session.execute(update(key.class_).where(key.in_(wanted)).values({key: key})
                            .execution_options(synchronize_session=False))
+
+
+# kinds of advisory lock (``take_turns``): one number each, never reused
+MATCH_TEXTS = 1  # counting a person's match and follow texts of the day (mailbox.match_alerts)
+
+
+def take_turns(kind: int, keys: Iterable[int], *, sqlite_lock: InstrumentedAttribute) -> None:
+    """Make transactions that decide something about ``keys`` (of one ``kind``, e.g. the
+    people a job counts texts for) take turns until each ends, without locking a row
+    anybody else needs: on PostgreSQL, transaction advisory locks (kind, key) taken in
+    sorted order, so that two never deadlock — a background job holding them (perhaps
+    slowly: the worker runs at idle priority) never makes a farmer's text wait. On SQLite,
+    whose lock is the whole database's anyway, ``lock_rows(sqlite_lock, keys)``. Not committed."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:kind, key) FROM "
+                                "(SELECT unnest(CAST(:keys AS integer[])) AS key ORDER BY 1) AS sorted"),
+                           {"kind": kind, "keys": wanted})
+    else:
+        lock_rows(sqlite_lock, wanted)
+

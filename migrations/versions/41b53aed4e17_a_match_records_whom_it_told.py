@@ -19,8 +19,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('post_matches', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('user_id', sa.Integer(), nullable=True))
+    # SQLite runs each step on its own: a run stopped after this one finds the column there
+    if 'user_id' not in {column['name'] for column in sa.inspect(op.get_bind()).get_columns('post_matches')}:
+        with op.batch_alter_table('post_matches', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('user_id', sa.Integer(), nullable=True))
     # the matches made so far: told the owner of the matched post
     op.execute("UPDATE post_matches SET user_id = (SELECT posts.user_id FROM posts WHERE posts.id = post_matches.match_id)")
     with op.batch_alter_table('post_matches', schema=None) as batch_op:

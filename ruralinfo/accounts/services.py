@@ -400,13 +400,7 @@ def lock_account(user_id: int) -> None:
     """Hold the account's row until the transaction ends, on every engine, so that a
     count made next (texts today, requests today) cannot be made by two at once
     (``ruralinfo.locks``). Not committed."""
-    lock_accounts([user_id])
-
-
-def lock_accounts(user_ids) -> None:
-    """``lock_account`` for several accounts at once, in one statement and an order
-    that never deadlocks with another transaction locking some of them. Not committed."""
-    locks.lock_rows(User.id, user_ids)
+    locks.lock_rows(User.id, [user_id])
 
 
 def end_sessions(user: User) -> None:

@@ -273,8 +273,9 @@ def start(broadcast_id: int) -> None:
 
 def send(broadcast_id: int) -> None:
     """The job: send what is left for ``JOB_SECONDS``, then hand over to a new job (RQ
-    stops a job after its timeout, 180 s by default, as hard as a kill); mark the
-    broadcast done when nothing is left."""
+    stops a job after its timeout, 180 s by default, and a job that goes on even so
+    ends its worker a minute later: ``jobs.OVERRUN``); mark the broadcast done when
+    nothing is left."""
     ends = time.monotonic() + JOB_SECONDS
     try:
         handed = sending.run(broadcast_id, until=ends)

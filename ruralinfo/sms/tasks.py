@@ -64,7 +64,7 @@ BATCH = 10  # texts a send_batch job takes: 10 time-outs stay well within RQ's j
 
 def send_batch(message_ids: list[int]) -> None:
     """``send_message`` for texts made together (a match's alerts, a letter to a group):
-    one job, one work horse, for all of them. Each is claimed on its own, so a text
+    one job for all of them. Each is claimed on its own, so a text
     another job took, or sent already, is skipped; a worker that dies half-way leaves
     the rest queued for the sweep."""
     for message_id in message_ids:

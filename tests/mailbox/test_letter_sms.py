@@ -153,6 +153,19 @@ def test_my_with_more_posts_and_letters_than_two_texts_can_hold_counts_them_all(
     assert reply.startswith(sms.signature()) and segments.fits(reply, MY_SEGMENTS)  # as sent, signed
 
 
+@pytest.mark.parametrize("count", [1, 3, 8, 60])
+def test_my_writes_out_only_what_could_fit_and_answers_exactly_as_if_it_wrote_out_all(
+        farmer, text_in, monkeypatch, count):
+    from mailbox import commands
+
+    for n in range(count):
+        mailbox.create_post(farmer, SELL, f"葡萄苗 {100 + n}株 3元/株" + " 包邮到家" * (n % 4), channel="web")
+    _response, reply = text_in(farmer.phone, "我的")
+    monkeypatch.setattr(commands, "_leading", lambda rows, _least: rows)  # every post written out
+    _response, everything_written = text_in(farmer.phone, "我的")
+    assert reply == everything_written
+
+
 @pytest.mark.parametrize("text", ["看看我家葡萄叶子发黄是什么病", "我的葡萄叶子发黄了怎么办", "回复你们一下，谢谢"])
 def test_a_text_that_only_starts_like_a_command_reaches_the_point(farmer, point, text_in, text):
     _response, reply = text_in(farmer.phone, text)

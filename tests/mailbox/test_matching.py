@@ -144,7 +144,7 @@ def test_two_matched_posts_of_one_person_count_twice_against_their_daily_texts(a
 
 def test_the_daily_limit_holds_when_new_posts_are_matched_at_once(app, people, make_farmer, monkeypatch):
     """Five sellers' posts are matched at the same moment (five workers): their buyer
-    still gets five letters and three texts — the people told are locked while counted."""
+    still gets five letters and three texts — the jobs take turns over the people they count."""
     import threading
 
     from mailbox import match_alerts
@@ -155,7 +155,7 @@ def test_the_daily_limit_holds_when_new_posts_are_matched_at_once(app, people, m
     monkeypatch.setattr(match_alerts, "tell", lambda post_id: None)  # the posts first, their jobs below
     sells = [post(make_farmer(region_code=CHANGXI, name=name), SELL, "葡萄苗 100株").id
              for name in ("周一", "吴二", "郑三", "冯四", "陈五")]
-    start = threading.Barrier(len(sells))
+    start = threading.Barrier(len(sells), timeout=30)
 
     def job(post_id: int) -> None:
         with app.app_context():
@@ -165,7 +165,7 @@ def test_the_daily_limit_holds_when_new_posts_are_matched_at_once(app, people, m
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=job, args=(post_id,)) for post_id in sells]
+    threads = [threading.Thread(target=job, args=(post_id,), daemon=True) for post_id in sells]
     for thread in threads:
         thread.start()
     for thread in threads:

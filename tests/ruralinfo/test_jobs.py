@@ -25,6 +25,19 @@ def where() -> None:
     note(json.dumps([os.getpid(), backend]))
 
 
+def stubborn(seconds: float) -> None:
+    """A job that will not stop at its time-out: it catches what RQ raises, as a careless
+    ``except Exception`` would."""
+    import time
+
+    ends = time.monotonic() + seconds
+    while time.monotonic() < ends:
+        try:
+            time.sleep(0.05)
+        except Exception:  # noqa: BLE001, S112 - the point of this job
+            continue
+
+
 def notes() -> list[str]:
     return [e.details["text"] for e in db.session.scalars(select(AuditEntry).where(AuditEntry.action == "job.note"))]
 
@@ -69,7 +82,7 @@ def test_the_worker_command_runs_queued_jobs_in_the_app(app_config, database_url
         jobs.queue().empty()
         jobs.enqueue(note, "from the worker")
         root = pathlib.Path(__file__).resolve().parents[2]
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS, "FLASK_DEBUG": "1"}
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS, "FLASK_DEBUG": "1", "WORKER_NICE": "0"}
         result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
                                 cwd=root, env=env, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr[-2000:]
@@ -90,13 +103,41 @@ def test_the_worker_runs_its_jobs_in_its_own_process_on_one_database_connection(
         for _ in range(5):
             jobs.enqueue(where)
         root = pathlib.Path(__file__).resolve().parents[2]
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS, "FLASK_DEBUG": "1"}
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS, "FLASK_DEBUG": "1", "WORKER_NICE": "0"}
         result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
                                 cwd=root, env=env, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr[-2000:]
         db.session.expire_all()
         seen = {tuple(json.loads(line)) for line in notes()}
         assert len(notes()) == 5 and len(seen) == 1  # one process, one connection (PostgreSQL's backend)
+
+
+@pytest.mark.skipif(not REDIS, reason="TEST_REDIS_URL is not set (.ci/run sets it)")
+def test_a_job_that_will_not_stop_ends_the_worker_and_holds_up_nothing_for_ever(app_config, database_url):
+    """A job past its time-out that goes on anyway ends its worker OVERRUN seconds later
+    (here 1), as a forking worker would kill it; the worker started again runs the next job."""
+    import pathlib
+    import subprocess
+    import sys
+
+    app = create_app({**app_config, "REDIS_URL": REDIS})
+    with app.app_context():
+        jobs.queue().empty()
+        jobs.enqueue(stubborn, 120, job_timeout=1)
+        jobs.enqueue(note, "behind it")
+        root = pathlib.Path(__file__).resolve().parents[2]
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS, "FLASK_DEBUG": "1", "WORKER_NICE": "0"}
+        script = ("from ruralinfo import jobs; jobs.OVERRUN = 1; from wsgi import app; ctx = app.app_context(); "
+                  "ctx.push(); jobs.make_worker().work(burst=True)")
+        first = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True,
+                               timeout=60)
+        assert first.returncode == 3 and "still runs" in first.stderr, first.stderr[-2000:]
+        assert notes() == []  # it held the queue until it stopped
+        again = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True,
+                               timeout=60)
+        assert again.returncode == 0, again.stderr[-2000:]
+        db.session.expire_all()
+        assert notes() == ["behind it"]
 
 
 class _Stop(Exception):
@@ -127,7 +168,8 @@ def test_the_worker_command_with_redis_down_says_so_without_a_traceback(app_conf
     import time
 
     root = pathlib.Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": "redis://127.0.0.1:1/0", "FLASK_DEBUG": "1"}
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": "redis://127.0.0.1:1/0", "FLASK_DEBUG": "1",
+           "WORKER_NICE": "0"}
     burst = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"], cwd=root,
                            env=env, capture_output=True, text=True, timeout=60)
     assert burst.returncode == 1 and "Traceback" not in burst.stderr + burst.stdout

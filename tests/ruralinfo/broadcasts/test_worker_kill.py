@@ -266,7 +266,7 @@ class Cluster:
         self.logs, self.connection = logs, connection
         self.workers: list[subprocess.Popen] = []
         self.sweeper: subprocess.Popen | None = None
-        self.killed = 0  # processes killed with SIGKILL (workers, with their work horses)
+        self.killed = 0  # processes killed with SIGKILL (workers, with their schedulers)
         self._started = 0
 
     def _spawn(self, *command: str) -> subprocess.Popen:
