@@ -70,21 +70,29 @@ def test_a_stopped_redis_is_reported_and_log_in_still_works(app_config, make_sta
         assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "job.note")) == 0
 
 
-@pytest.mark.skipif(not REDIS, reason="TEST_REDIS_URL is not set (.ci/run sets it)")
-def test_the_worker_command_runs_queued_jobs_in_the_app(app_config, database_url):
-    """`flask --app wsgi worker --burst` in its own process, as operators run it."""
+def _run(database_url: str, *command: str):
+    """``python *command`` from the repository root, as an operator starts a worker: the
+    environment names the database and Redis (at normal priority, however busy the machine)."""
     import pathlib
     import subprocess
     import sys
 
+    root = pathlib.Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS, "FLASK_DEBUG": "1", "WORKER_NICE": "0"}
+    return subprocess.run([sys.executable, *command], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+
+
+WORKER_BURST = ("-m", "flask", "--app", "wsgi", "worker", "--burst")
+
+
+@pytest.mark.skipif(not REDIS, reason="TEST_REDIS_URL is not set (.ci/run sets it)")
+def test_the_worker_command_runs_queued_jobs_in_the_app(app_config, database_url):
+    """`flask --app wsgi worker --burst` in its own process, as operators run it."""
     app = create_app({**app_config, "REDIS_URL": REDIS})
     with app.app_context():
         jobs.queue().empty()
         jobs.enqueue(note, "from the worker")
-        root = pathlib.Path(__file__).resolve().parents[2]
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS, "FLASK_DEBUG": "1", "WORKER_NICE": "0"}
-        result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
-                                cwd=root, env=env, capture_output=True, text=True, timeout=60)
+        result = _run(database_url, *WORKER_BURST)
         assert result.returncode == 0, result.stderr[-2000:]
         db.session.expire_all()
         assert notes() == ["from the worker"]
@@ -93,19 +101,12 @@ def test_the_worker_command_runs_queued_jobs_in_the_app(app_config, database_url
 @pytest.mark.skipif(not REDIS, reason="TEST_REDIS_URL is not set (.ci/run sets it)")
 def test_the_worker_runs_its_jobs_in_its_own_process_on_one_database_connection(app_config, database_url):
     """No process forked and no connection opened for each job: a job costs only its own work."""
-    import pathlib
-    import subprocess
-    import sys
-
     app = create_app({**app_config, "REDIS_URL": REDIS})
     with app.app_context():
         jobs.queue().empty()
         for _ in range(5):
             jobs.enqueue(where)
-        root = pathlib.Path(__file__).resolve().parents[2]
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS, "FLASK_DEBUG": "1", "WORKER_NICE": "0"}
-        result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
-                                cwd=root, env=env, capture_output=True, text=True, timeout=60)
+        result = _run(database_url, *WORKER_BURST)
         assert result.returncode == 0, result.stderr[-2000:]
         db.session.expire_all()
         seen = {tuple(json.loads(line)) for line in notes()}
@@ -116,25 +117,17 @@ def test_the_worker_runs_its_jobs_in_its_own_process_on_one_database_connection(
 def test_a_job_that_will_not_stop_ends_the_worker_and_holds_up_nothing_for_ever(app_config, database_url):
     """A job past its time-out that goes on anyway ends its worker OVERRUN seconds later
     (here 1), as a forking worker would kill it; the worker started again runs the next job."""
-    import pathlib
-    import subprocess
-    import sys
-
     app = create_app({**app_config, "REDIS_URL": REDIS})
     with app.app_context():
         jobs.queue().empty()
         jobs.enqueue(stubborn, 120, job_timeout=1)
         jobs.enqueue(note, "behind it")
-        root = pathlib.Path(__file__).resolve().parents[2]
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS, "FLASK_DEBUG": "1", "WORKER_NICE": "0"}
         script = ("from ruralinfo import jobs; jobs.OVERRUN = 1; from wsgi import app; ctx = app.app_context(); "
                   "ctx.push(); jobs.make_worker().work(burst=True)")
-        first = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True,
-                               timeout=60)
+        first = _run(database_url, "-c", script)
         assert first.returncode == 3 and "still runs" in first.stderr, first.stderr[-2000:]
         assert notes() == []  # it held the queue until it stopped
-        again = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True,
-                               timeout=60)
+        again = _run(database_url, "-c", script)
         assert again.returncode == 0, again.stderr[-2000:]
         db.session.expire_all()
         assert notes() == ["behind it"]
