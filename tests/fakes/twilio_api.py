@@ -36,6 +36,13 @@ RECORDINGS = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Recordings/(?
 ACCOUNT = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)\.json$")
 MEDIA = re.compile(r"^/media/(?P<sid>RE\w+)\.(?:mp3|wav)$")  # the recordings' media store
 
+# The client's time-out (SMS_SEND_TIMEOUT) for tests against this fake. The fake answers from a
+# thread of the tests' own process, so any pause of that process (a garbage collection, a busy
+# machine) delays its answers too: in one CI run half a second was not enough for a plain create.
+# No answer comes near two seconds, and ``hang_next`` waits far longer than that.
+CLIENT_TIMEOUT = 2.0
+HANG = 10.0
+
 
 class _QuietHandler(WSGIRequestHandler):
     def log(self, type, message, *args):  # noqa: A002 - werkzeug's signature
@@ -107,7 +114,7 @@ class FakeTwilio:
         """The next ``times`` creates get 429 Too Many Requests (code 20429), nothing created."""
         self._faults.extend([("fail", 429, 20429, "Too Many Requests")] * times)
 
-    def hang_next(self, seconds: float = 5.0) -> None:
+    def hang_next(self, seconds: float = HANG) -> None:
         """The next create is recorded, then the answer waits ``seconds`` (longer than the client's timeout)."""
         self._faults.append(("hang", seconds))
 

@@ -14,6 +14,7 @@ from hotline.models import CALLBACK, CALLED_BACK, MISSED, Call
 from ruralinfo.accounts import roles
 from ruralinfo.audit.models import AuditEntry
 from ruralinfo.extensions import db
+from tests.fakes.twilio_api import CLIENT_TIMEOUT
 from tests.hotline.conftest import ACCOUNT_SID, AUTH_TOKEN
 
 BASE = "https://ruralinfo.example.org"
@@ -23,7 +24,7 @@ BASE = "https://ruralinfo.example.org"
 def app_config(app_config, fake_twilio):
     app_config.update({"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                        "TWILIO_FROM": "+15005550006", "TWILIO_API_BASE": fake_twilio.url,
-                       "PUBLIC_BASE_URL": BASE + "/", "SMS_SEND_TIMEOUT": 0.5})
+                       "PUBLIC_BASE_URL": BASE + "/", "SMS_SEND_TIMEOUT": CLIENT_TIMEOUT})
     return app_config
 
 
@@ -165,7 +166,7 @@ def test_another_calls_sid_is_not_connected(asked, signed_post):
 
 def test_a_call_whose_sid_was_never_heard_takes_it_from_twilios_request(asked, signed_post, fake_twilio):
     question, expert = asked
-    fake_twilio.hang_next(2.0)  # created at Twilio, the answer lost
+    fake_twilio.hang_next()  # created at Twilio, the answer lost
     with pytest.raises(callback.CallbackRefused, match="may still ring"):
         callback.call_back(question.id, expert)
     [call] = calls()

@@ -8,7 +8,7 @@ import pytest
 # The backends register themselves when imported (create_app imports them too).
 import ruralinfo.sms.gateways.outbox  # noqa: F401
 import ruralinfo.sms.gateways.twilio  # noqa: F401
-from tests.fakes.twilio_api import FakeTwilio
+from tests.fakes.twilio_api import CLIENT_TIMEOUT, FakeTwilio
 
 ACCOUNT_SID = "AC" + uuid.UUID(int=0x5A17).hex
 AUTH_TOKEN = "fake-auth-token-" + "0" * 16
@@ -35,7 +35,7 @@ def twilio_config(app_config, fake_twilio):
         "TWILIO_API_BASE": fake_twilio.url,
         "PUBLIC_BASE_URL": "https://ruralinfo.example.org/",
         "SMS_SIGNATURE": SIGNATURE,
-        "SMS_SEND_TIMEOUT": 0.5,
+        "SMS_SEND_TIMEOUT": CLIENT_TIMEOUT,
     })
     return app_config
 

@@ -39,7 +39,7 @@ def test_a_notice_carries_the_hint_and_pays_for_it_a_reply_does_not(hinted, twil
 def test_a_notice_whose_send_timed_out_is_found_with_its_hint(hinted, twilio_app, fake_twilio):
     message = services.queue_sms(FARMER, "明天停水", kind=NOTICE)
     db.session.commit()
-    fake_twilio.hang_next(seconds=5)
+    fake_twilio.hang_next()
     tasks.send_message(message.id)
     tasks.reconcile_message(message.id)  # looks the text up as it was sent: hint included
     db.session.expire_all()

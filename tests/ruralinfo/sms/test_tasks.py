@@ -132,7 +132,7 @@ def test_a_refusal_fails_with_twilios_code_and_is_not_retried(twilio_app, fake_t
 
 def test_a_time_out_is_unknown_and_reconciled_never_resent(twilio_app, fake_twilio, queue_text):
     message_id = queue_text()
-    fake_twilio.hang_next(seconds=5)
+    fake_twilio.hang_next()
     tasks.send_message(message_id)
     message = load(message_id)
     assert (message.status, message.last_error, message.provider_id) == (UNKNOWN, "timed out: outcome unknown", None)
@@ -152,7 +152,7 @@ def test_a_time_out_is_unknown_and_reconciled_never_resent(twilio_app, fake_twil
 
 def test_reconcile_finds_the_message_with_its_current_status(twilio_app, fake_twilio, queue_text):
     message_id = queue_text()
-    fake_twilio.hang_next(seconds=5)
+    fake_twilio.hang_next()
     tasks.send_message(message_id)
     fake_twilio.set_status(fake_twilio.messages[0]["sid"], "delivered")
     tasks.reconcile_message(message_id)
@@ -162,7 +162,7 @@ def test_reconcile_finds_the_message_with_its_current_status(twilio_app, fake_tw
 
 def test_a_message_twilio_never_created_fails_after_the_last_check(twilio_app, fake_twilio, queue_text):
     message_id = queue_text()
-    fake_twilio.hang_next(seconds=5)
+    fake_twilio.hang_next()
     tasks.send_message(message_id)
     fake_twilio.messages.clear()  # as if the request died before Twilio stored anything
     attempted_at = load(message_id).updated_at
@@ -180,7 +180,7 @@ def test_a_message_twilio_never_created_fails_after_the_last_check(twilio_app, f
 
 def test_a_message_that_shows_up_late_is_found_on_a_later_check(twilio_app, fake_twilio, queue_text):
     message_id = queue_text()
-    fake_twilio.hang_next(seconds=5)
+    fake_twilio.hang_next()
     tasks.send_message(message_id)
     record = fake_twilio.messages.pop()
     tasks.reconcile_message(message_id)
@@ -195,7 +195,7 @@ def test_the_same_text_twice_is_matched_to_the_right_sid(twilio_app, fake_twilio
     tasks.send_message(first)
     earlier = datetime.now(UTC) - timedelta(seconds=10)  # the farmer asked twice, ten seconds apart
     fake_twilio.messages[0]["date_created"] = format_datetime(earlier.replace(microsecond=0))
-    fake_twilio.hang_next(seconds=5)
+    fake_twilio.hang_next()
     tasks.send_message(second)
     tasks.reconcile_message(second)
     sids = [m["sid"] for m in fake_twilio.messages]
@@ -204,7 +204,7 @@ def test_the_same_text_twice_is_matched_to_the_right_sid(twilio_app, fake_twilio
 
 def test_a_failed_lookup_keeps_it_unknown(twilio_app, fake_twilio, queue_text):
     message_id = queue_text()
-    fake_twilio.hang_next(seconds=5)
+    fake_twilio.hang_next()
     tasks.send_message(message_id)
     before = load(message_id)
     due = before.next_attempt_at
@@ -303,7 +303,7 @@ def test_with_redis_a_time_out_schedules_a_check_not_a_send(redis_twilio_app, fa
     from rq.registry import ScheduledJobRegistry
 
     message_id = queue_text()
-    fake_twilio.hang_next(seconds=5)
+    fake_twilio.hang_next()
     tasks.send_message(message_id)
     registry = ScheduledJobRegistry(queue=jobs.queue())
     [job_id] = registry.get_job_ids()
