@@ -7,10 +7,9 @@ from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from sqlalchemy import func, select
-
 from mailbox import contacts, letter_sms, market, match_alerts, post_text, products, services
 from mailbox.models import BUY, HELD, SELL
+from ruralinfo.accounts import services as accounts
 from ruralinfo.extensions import db
 from ruralinfo.sms import commands, parsing, segments
 from ruralinfo.sms import services as sms
@@ -127,8 +126,7 @@ def _first(query) -> tuple[list, int]:
     rows = db.session.scalars(query.limit(MY_AT_MOST + 1)).all()
     if len(rows) <= MY_AT_MOST:
         return list(rows), len(rows)
-    return list(rows[:MY_AT_MOST]), db.session.scalar(select(func.count()).select_from(
-        query.order_by(None).subquery()))
+    return list(rows[:MY_AT_MOST]), accounts.count(query)
 
 
 def _most(n: int, fits) -> int:

@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
 
 from mailbox import market, matching, post_text, products, services
 from mailbox.models import MATCH, PUBLISHED, SELL, Follow, FollowAlert, Post, PostMatch
@@ -64,8 +65,18 @@ def record(post: Post) -> tuple[int, list[Post]]:
     that the poster's answer never waits for it. Returns (count, best first)."""
     found, best = matching.best(post, 3)
     if found or _followed(post):  # nobody to tell: no job at all
-        jobs.later(tell, post.id)
+        tell_later(post.id)
     return found, best
+
+
+# seconds after which a failed ``tell`` runs again: a passing database error, or a job stopped
+# at its time-out on a machine whose web kept the idle-priority worker waiting (docs/operations.md)
+RETRY_AFTER = (60, 600, 3600)
+
+
+def tell_later(post_id: int) -> None:
+    """``tell`` as a job once the post is committed, run again if it fails (it is safe to)."""
+    jobs.later(tell, post_id, retry_after=RETRY_AFTER)
 
 
 def _followed(post: Post) -> bool:
@@ -79,12 +90,10 @@ def tell(post_id: int) -> None:
     post = db.session.get(Post, post_id)
     if post is None or post.moderation != PUBLISHED:
         return
-    already = set(db.session.scalars(select(PostMatch.match_id).where(PostMatch.post_id == post_id)))
     best = matching.ranked(post, TOLD)
     followers = _followers(post, told={other.user_id for other in best})
     names = region_names([post])
-    alerts = [_match_alert(post, other, rank, names) for rank, other in enumerate(best, start=1)
-              if other.id not in already]
+    alerts = [_match_alert(post, other, rank, names) for rank, other in enumerate(best, start=1)]
     alerts += [_follow_alert(post, person, names) for person in followers]
     if not alerts:
         return
@@ -92,7 +101,12 @@ def tell(post_id: int) -> None:
     # jobs telling the same people take turns while their texts are counted (two posts at once cannot
     # both be someone's 4th), without locking anything a farmer's own text needs
     locks.take_turns(locks.MATCH_TEXTS, people, sqlite_lock=User.id)
+    alerts = _not_yet_told(post_id, alerts)  # read in turn: the same post's job may have run meanwhile
+    if not alerts:
+        db.session.commit()  # nothing written; ends the turn
+        return
     db.session.scalars(select(User).where(User.id.in_(people))  # a STOP that came meanwhile counts
+                       .options(selectinload(User.role_rows))  # the texts ask their roles
                        .execution_options(populate_existing=True)).all()
     left = _texts_left(people)
     for alert in alerts:
@@ -119,16 +133,24 @@ class Alert(NamedTuple):
 
 
 def _followers(post: Post, told: set[int]) -> list[User]:
-    """关注: the followers of the post's product in its county still to be told of it
-    (not the poster, not who is told of it as a match)."""
+    """关注: the followers of the post's product in its county to be told of it (not the
+    poster, not who is told of it as a match)."""
     if post.product_id is None or not post.region_code:
         return []
     county = post.region_code[:6]
     followers = db.session.scalars(select(User).join(Follow, Follow.user_id == User.id).where(
         Follow.product_id == post.product_id, User.id != post.user_id, User.active.is_(True),
         User.region_code.startswith(county))).all()
-    already = set(db.session.scalars(select(FollowAlert.user_id).where(FollowAlert.post_id == post.id)))
-    return [person for person in followers if person.id not in told and person.id not in already]
+    return [person for person in followers if person.id not in told]
+
+
+def _not_yet_told(post_id: int, alerts: list[Alert]) -> list[Alert]:
+    """The ``alerts`` of post ``post_id`` nobody has given yet: a job run again, or the
+    post's two jobs at once (on posting, then on approval or classification), tell no one twice."""
+    matched = set(db.session.scalars(select(PostMatch.match_id).where(PostMatch.post_id == post_id)))
+    followed = set(db.session.scalars(select(FollowAlert.user_id).where(FollowAlert.post_id == post_id)))
+    return [alert for alert in alerts if (alert.row.match_id not in matched if isinstance(alert.row, PostMatch)
+                                          else alert.row.user_id not in followed)]
 
 
 def _follow_alert(post: Post, person: User, names: dict[str, str]) -> Alert:

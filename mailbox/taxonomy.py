@@ -40,7 +40,6 @@ from sqlalchemy.exc import IntegrityError
 from mailbox import match_alerts, product_data, products
 from mailbox.models import OPEN, PUBLISHED, Follow, Post, Product, ProductCategory, ProductWord
 from mailbox.post_parsing import parse
-from ruralinfo import jobs
 from ruralinfo.accounts import roles
 from ruralinfo.audit import services as audit
 from ruralinfo.errors import FieldErrors
@@ -234,7 +233,7 @@ def _match_again(post_ids: list[int]) -> None:
     from ruralinfo.sms import services as sms
 
     for post_id in post_ids:
-        jobs.later(match_alerts.tell, post_id)
+        match_alerts.tell_later(post_id)
     sms.dispatch_pending()
 
 

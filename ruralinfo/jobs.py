@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from flask import current_app
 
@@ -41,16 +41,21 @@ def queue():
     return Queue(QUEUE, connection=_redis())
 
 
-def enqueue(func: Callable, *args, **kwargs):
+def enqueue(func: Callable, *args, retry_after: Sequence[int] = (), **kwargs):
     """Run ``func(*args)`` in a worker, or right now when there is no Redis.
 
+    ``retry_after``: on a worker, a job that fails (or is stopped at its time-out) runs
+    again after each of these many seconds in turn; only for jobs safe to run twice.
     Raises ``JobQueueUnavailable`` when Redis is configured but down, so the
     caller can tell the user instead of silently losing the work.
     """
     if not current_app.config.get("REDIS_URL"):
         return func(*args, **kwargs)
     from redis.exceptions import RedisError
+    from rq import Retry
 
+    if retry_after:
+        kwargs["retry"] = Retry(max=len(retry_after), interval=list(retry_after))
     try:
         return queue().enqueue(func, *args, **kwargs)
     except RedisError as err:
@@ -58,12 +63,13 @@ def enqueue(func: Callable, *args, **kwargs):
         raise JobQueueUnavailable(str(err)) from err
 
 
-def later(func: Callable, *args) -> None:
+def later(func: Callable, *args, retry_after: Sequence[int] = ()) -> None:
     """Run ``func(*args)`` as a job once the current transaction has committed (what
-    ``run_later`` hands over; ``sms.services.dispatch_pending`` calls it after every commit)."""
+    ``run_later`` hands over; ``sms.services.dispatch_pending`` calls it after every commit).
+    ``retry_after`` as for ``enqueue``."""
     from ruralinfo.extensions import db
 
-    db.session.info.setdefault("jobs_pending", []).append((func, args))
+    db.session.info.setdefault("jobs_pending", []).append((func, args, tuple(retry_after)))
 
 
 def run_later() -> None:
@@ -72,10 +78,10 @@ def run_later() -> None:
     from ruralinfo.extensions import db
 
     pending = db.session.info.pop("jobs_pending", [])
-    for func, args in pending:
+    for func, args, retry_after in pending:
         try:
             try:
-                enqueue(func, *args)
+                enqueue(func, *args, retry_after=retry_after)
             except JobQueueUnavailable:
                 func(*args)
         except Exception as err:  # noqa: BLE001 - what committed before stays; the job is safe to run again
@@ -111,15 +117,17 @@ def make_worker(worker_class=None):
 
     class AppWorker(base):
         def perform_job(self, job, *args, **kwargs):
-            limit = job.timeout if job.timeout and job.timeout > 0 else self.queue_class.DEFAULT_TIMEOUT
-            watchdog = threading.Timer(limit + OVERRUN, overran, (job.id, limit))
-            watchdog.daemon = True
-            watchdog.start()
+            watchdog = None
+            if job.timeout and job.timeout > 0:  # -1 is RQ's "never time out": nothing to watch
+                watchdog = threading.Timer(job.timeout + OVERRUN, overran, (self, job.id, job.timeout))
+                watchdog.daemon = True
+                watchdog.start()
             try:
                 with app.app_context():
                     return super().perform_job(job, *args, **kwargs)
             finally:
-                watchdog.cancel()
+                if watchdog is not None:
+                    watchdog.cancel()
 
     return AppWorker([queue()], connection=_redis())
 
@@ -127,15 +135,24 @@ def make_worker(worker_class=None):
 OVERRUN = 60  # seconds a job may run past its time-out before it ends the worker
 
 
-def overran(job_id: str, limit: float) -> None:
+def overran(worker, job_id: str, limit: float) -> None:
     """A job ran ``OVERRUN`` seconds past its time-out: end this worker at once (as a kill
     would), so that the jobs behind it go on once it is started again. What the job did
-    not finish is done again or swept, as after any worker's death."""
+    not finish is done again or swept, as after any worker's death. The worker's scheduler
+    process is told to stop too (it releases its lock, so the worker started again gets the
+    scheduler), and the line is written straight to stderr: the stuck job may hold a
+    logging lock."""
     import os
+    import signal
 
-    log.error("job %s still runs %s s after its time-out of %s s: this worker stops; its supervisor starts it again",
-              job_id, OVERRUN, limit)
-    logging.shutdown()
+    os.write(2, (f"ERROR job {job_id} still runs {OVERRUN} s after its time-out of {limit} s: this worker "
+                 "stops; its supervisor starts it again\n").encode())
+    process = getattr(getattr(worker, "scheduler", None), "_process", None)
+    if process is not None and process.pid:
+        try:
+            os.kill(process.pid, signal.SIGTERM)
+        except OSError:
+            pass  # it has ended already
     os._exit(3)
 
 
@@ -213,8 +230,7 @@ def lower_priority() -> str:
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
             return "idle"
         setting = 19
-    niceness = os.nice(int(setting)) if int(setting) > 0 else os.nice(0)
-    return f"nice {niceness}"
+    return f"nice {os.nice(int(setting))}"
 
 
 def _reason(err: Exception) -> str:

@@ -142,11 +142,35 @@ def test_two_matched_posts_of_one_person_count_twice_against_their_daily_texts(a
                                                                           OutboundMessage.kind == "letter")) == 1
 
 
+def _jobs_at_once(app, post_ids: list[int], tell) -> list[BaseException]:
+    """Run ``tell`` for each post in its own thread (a worker each), all at the same moment;
+    what they raised."""
+    import threading
+
+    start, raised = threading.Barrier(len(post_ids), timeout=30), []
+
+    def job(post_id: int) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                tell(post_id)
+            except BaseException as err:  # noqa: BLE001 - reported to the test
+                raised.append(err)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=job, args=(post_id,), daemon=True) for post_id in post_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    db.session.expire_all()
+    return raised
+
+
 def test_the_daily_limit_holds_when_new_posts_are_matched_at_once(app, people, make_farmer, monkeypatch):
     """Five sellers' posts are matched at the same moment (five workers): their buyer
     still gets five letters and three texts — the jobs take turns over the people they count."""
-    import threading
-
     from mailbox import match_alerts
 
     buyer = people[BALI]
@@ -155,23 +179,53 @@ def test_the_daily_limit_holds_when_new_posts_are_matched_at_once(app, people, m
     monkeypatch.setattr(match_alerts, "tell", lambda post_id: None)  # the posts first, their jobs below
     sells = [post(make_farmer(region_code=CHANGXI, name=name), SELL, "葡萄苗 100株").id
              for name in ("周一", "吴二", "郑三", "冯四", "陈五")]
-    start = threading.Barrier(len(sells), timeout=30)
-
-    def job(post_id: int) -> None:
-        with app.app_context():
-            start.wait()
-            try:
-                real_tell(post_id)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=job, args=(post_id,), daemon=True) for post_id in sells]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    db.session.expire_all()
+    assert _jobs_at_once(app, sells, real_tell) == []
     assert db.session.scalar(select(func.count(Letter.id)).where(Letter.recipient_id == buyer.id,
                                                                   Letter.kind == "match")) == 5
     assert db.session.scalar(select(func.count(OutboundMessage.id)).where(OutboundMessage.to == buyer.phone,
                                                                           OutboundMessage.kind == "letter")) == 3
+
+
+def test_one_posts_two_jobs_at_once_tell_each_person_once(app, people, make_farmer, text_in, monkeypatch):
+    """A post's job can run twice at the same moment (on posting, and again on its approval
+    or classification): the match's owner and the follower each get one letter and one text,
+    and neither job fails."""
+    from mailbox import match_alerts
+
+    buyer, follower = people[BALI], make_farmer(region_code=BALI, name="褚六")
+    post(buyer, BUY, "葡萄苗 200株")
+    assert "葡萄" in text_in(follower.phone, "关注 葡萄苗")[1]
+    real_tell = match_alerts.tell
+    monkeypatch.setattr(match_alerts, "tell", lambda post_id: None)
+    sell = post(people[CHANGXI], SELL, "葡萄苗 100株").id
+    assert _jobs_at_once(app, [sell, sell], real_tell) == []
+    for person in (buyer, follower):
+        assert db.session.scalar(select(func.count(Letter.id)).where(Letter.recipient_id == person.id,
+                                                                      Letter.kind == "match")) == 1
+        assert db.session.scalar(select(func.count(OutboundMessage.id)).where(
+            OutboundMessage.to == person.phone, OutboundMessage.kind == "letter")) == 1
+
+
+@pytest.fixture
+def on_redis(app_config):
+    """Jobs go to the real job queue (use before ``app``)."""
+    import os
+
+    if not os.environ.get("TEST_REDIS_URL"):
+        pytest.skip("TEST_REDIS_URL is not set (.ci/run sets it)")
+    app_config["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+
+
+def test_a_posts_match_alerts_are_a_job_tried_again_if_it_fails(on_redis, people):
+    """On a worker a job can fail (a database error, stopped at its time-out on a busy
+    machine): the alerts of a post are tried again later, not lost."""
+    from mailbox import match_alerts
+    from ruralinfo import jobs
+
+    jobs.queue().empty()
+    post(people[BALI], BUY, "葡萄苗 200株")
+    sell = post(people[CHANGXI], SELL, "葡萄苗 100株")
+    [job] = [job for job in jobs.queue().get_jobs() if job.func_name == "mailbox.match_alerts.tell"]
+    assert job.args == (sell.id,)
+    assert (job.retries_left, job.retry_intervals) == (3, list(match_alerts.RETRY_AFTER))
+    jobs.queue().empty()

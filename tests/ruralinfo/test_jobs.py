@@ -38,6 +38,14 @@ def stubborn(seconds: float) -> None:
             continue
 
 
+def flaky(text: str) -> None:
+    """A job that fails the first time it runs (after noting the try) and works the second."""
+    tried = text + " tried" in notes()
+    note(text if tried else text + " tried")
+    if not tried:
+        raise RuntimeError("the first try fails")
+
+
 def notes() -> list[str]:
     return [e.details["text"] for e in db.session.scalars(select(AuditEntry).where(AuditEntry.action == "job.note"))]
 
@@ -116,21 +124,59 @@ def test_the_worker_runs_its_jobs_in_its_own_process_on_one_database_connection(
 @pytest.mark.skipif(not REDIS, reason="TEST_REDIS_URL is not set (.ci/run sets it)")
 def test_a_job_that_will_not_stop_ends_the_worker_and_holds_up_nothing_for_ever(app_config, database_url):
     """A job past its time-out that goes on anyway ends its worker OVERRUN seconds later
-    (here 1), as a forking worker would kill it; the worker started again runs the next job."""
+    (here 1), as a forking worker would kill it, and its scheduler process with it; the
+    worker started again runs the next job."""
+    import subprocess
+    import time
+
+    from rq.scheduler import RQScheduler
+
     app = create_app({**app_config, "REDIS_URL": REDIS})
     with app.app_context():
         jobs.queue().empty()
         jobs.enqueue(stubborn, 120, job_timeout=1)
         jobs.enqueue(note, "behind it")
+        marker = "stuck-worker-test"
         script = ("from ruralinfo import jobs; jobs.OVERRUN = 1; from wsgi import app; ctx = app.app_context(); "
-                  "ctx.push(); jobs.make_worker().work(burst=True)")
-        first = _run(database_url, "-c", script)
-        assert first.returncode == 3 and "still runs" in first.stderr, first.stderr[-2000:]
+                  "ctx.push(); jobs.make_worker().work(burst={burst}, with_scheduler=True)  # " + marker)
+        scheduler_lock = RQScheduler.get_locking_key(jobs.QUEUE)
+        try:
+            first = _run(database_url, "-c", script.format(burst=False))  # as it runs for good: a scheduler process
+            assert first.returncode == 3 and "still runs" in first.stderr, first.stderr[-2000:]
+            ends = time.monotonic() + 10
+            while jobs._redis().exists(scheduler_lock) and time.monotonic() < ends:
+                time.sleep(0.1)
+            assert not jobs._redis().exists(scheduler_lock)  # its scheduler stopped and let go
+        finally:
+            subprocess.run(["pkill", "-f", marker], check=False)  # a scheduler left behind, if any
         assert notes() == []  # it held the queue until it stopped
-        again = _run(database_url, "-c", script)
+        again = _run(database_url, "-c", script.format(burst=True))
         assert again.returncode == 0, again.stderr[-2000:]
         db.session.expire_all()
         assert notes() == ["behind it"]
+
+
+@pytest.mark.skipif(not REDIS, reason="TEST_REDIS_URL is not set (.ci/run sets it)")
+def test_a_job_handed_over_after_the_commit_with_retries_runs_again_when_it_fails(app_config, database_url):
+    """``later(…, retry_after=…)``: the job is queued with its retries, and a worker runs it
+    again after it failed (here at once: 0 s)."""
+    app = create_app({**app_config, "REDIS_URL": REDIS})
+    with app.app_context():
+        jobs.queue().empty()
+        jobs.later(flaky, "second try", retry_after=(0,))
+        jobs.run_later()
+        [job] = jobs.queue().get_jobs()
+        assert (job.retries_left, job.retry_intervals) == (1, [0])
+        result = _run(database_url, *WORKER_BURST)
+        assert result.returncode == 0, result.stderr[-2000:]
+        db.session.expire_all()
+        assert notes() == ["second try tried", "second try"]
+
+
+def test_without_redis_a_job_with_retries_runs_once_inline(app):
+    jobs.later(note, "inline", retry_after=(60,))
+    jobs.run_later()
+    assert notes() == ["inline"]
 
 
 class _Stop(Exception):
